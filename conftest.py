@@ -1,0 +1,207 @@
+"""Test fixtures shared by every test folder: the embedded MongoDB-compatible server,
+a RabbitMQ virtual host per test, and polling with a deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pymongo
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+AMQP_HOST = os.environ.get("TEST_AMQP_HOST", "127.0.0.1")
+AMQP_PORT = int(os.environ.get("TEST_AMQP_PORT", "5672"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):
+    """Poll predicate until it returns something truthy; fail after the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message or predicate}")
+        time.sleep(interval)
+
+
+@pytest.fixture(name="wait_until")
+def _wait_until():
+    return wait_until
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def mongo_url():
+    """URL of a MongoDB-wire server: TEST_MONGO_URL, or SecantusDB started for this session."""
+    if os.environ.get("TEST_MONGO_URL"):
+        yield os.environ["TEST_MONGO_URL"]
+        return
+    binary = os.environ.get("SECANTUS_BIN") or str(ROOT / ".venv-db" / "bin" / "secantusd-py")
+    if not Path(binary).exists():
+        pytest.fail(f"SecantusDB not installed at {binary}: run `make install`")
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="secantus-")
+    log = open(Path(data) / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--storage-path", str(Path(data) / "db")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: _port_open("127.0.0.1", port), timeout=60, message="SecantusDB")
+        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongo_url):
+    client = pymongo.MongoClient(mongo_url, tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def mongo_db(mongo_client):
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield mongo_client[name]
+    mongo_client.drop_database(name)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+_doomed_vhosts: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """RabbitMQ must answer: a missing broker fails the run, it is never skipped."""
+    if not _port_open(AMQP_HOST, AMQP_PORT):
+        pytest.fail(
+            f"RabbitMQ is not answering on {AMQP_HOST}:{AMQP_PORT}; "
+            "start it (`rabbitmq-server -detached`)"
+        )
+    yield
+    for vhost in _doomed_vhosts:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture
+def amqp_url(broker):
+    """A fresh virtual host for one test, so tests never see each other's queues."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.fail("rabbitmqctl is needed to make a test virtual host")
+    vhost = f"edu-test-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    _doomed_vhosts.append(vhost)
+    return f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/{quote(vhost, safe='')}"
+
+
+class TcpProxy:
+    """A TCP relay we can cut and restore: the broker 'goes down' without touching RabbitMQ."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> TcpProxy:
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", self.port))
+        srv.listen(64)
+        self._server = srv
+        threading.Thread(target=self._accept, args=(srv,), daemon=True).start()
+        return self
+
+    def _accept(self, srv: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            self._conns.clear()
+
+
+@pytest.fixture
+def tcp_proxy():
+    proxies: list[TcpProxy] = []
+
+    def make(host: str = AMQP_HOST, port: int = AMQP_PORT) -> TcpProxy:
+        proxy = TcpProxy(host, port).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for p in proxies:
+        p.stop()
+
+
+sys.path.insert(0, str(ROOT))

@@ -1,0 +1,50 @@
+"""Settings come from the environment only; development defaults are marked as such."""
+
+from __future__ import annotations
+
+import os
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def env(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if required:
+            raise ConfigError(f"environment variable {name} is required")
+        return default
+    return value
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Development defaults: only ever used when the variable is unset on a developer's machine.
+DEV_MONGO_URL = "mongodb://127.0.0.1:27017/?directConnection=true"
+DEV_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"

@@ -1,0 +1,29 @@
+"""gunicorn settings for every service's web process (`-c python:edu_common.gunicorn_conf`)."""
+
+import os
+import tempfile
+
+from edu_common.config import env_int
+
+bind = f"0.0.0.0:{env_int('PORT', 8000)}"
+workers = env_int("WEB_CONCURRENCY", 2)
+worker_class = "gthread"
+threads = env_int("WEB_THREADS", 4)
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Connections (MongoDB, broker) are opened lazily, so each worker makes its own after the fork.
+preload_app = False
+accesslog = None  # the app writes one JSON line per request itself
+errorlog = "-"
+limit_request_line = 8190
+limit_request_field_size = 8190
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prom-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,85 @@
+"""The service's own MongoDB database: connection, indexes declared in code, transactions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pymongo
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+T = TypeVar("T")
+
+_clients: dict[str, pymongo.MongoClient] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Index:
+    collection: str
+    keys: list[tuple[str, int]]
+    unique: bool = False
+    name: str | None = None
+    expire_after_seconds: int | None = None
+    partial: dict | None = None
+
+    def options(self) -> dict:
+        opts: dict[str, Any] = {"unique": self.unique}
+        if self.name:
+            opts["name"] = self.name
+        if self.expire_after_seconds is not None:
+            opts["expireAfterSeconds"] = self.expire_after_seconds
+        if self.partial is not None:
+            opts["partialFilterExpression"] = self.partial
+        return opts
+
+
+def client(url: str) -> pymongo.MongoClient:
+    """One client per URL per process; created lazily so it is made after gunicorn forks."""
+    with _lock:
+        found = _clients.get(url)
+        if found is None:
+            found = pymongo.MongoClient(
+                url, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
+            )
+            _clients[url] = found
+        return found
+
+
+def database(url: str, name: str) -> Database:
+    return client(url).get_database(name)
+
+
+def close_all() -> None:
+    with _lock:
+        for c in _clients.values():
+            c.close()
+        _clients.clear()
+
+
+def ensure_indexes(db: Database, indexes: Iterable[Index]) -> None:
+    for index in indexes:
+        db[index.collection].create_index(index.keys, **index.options())
+
+
+def in_transaction(db: Database, fn: Callable[[ClientSession], T]) -> T:
+    """Run fn(session) in one transaction; pymongo retries transient conflicts for us."""
+    with db.client.start_session() as session:
+        return session.with_transaction(
+            fn,
+            read_concern=ReadConcern("majority"),
+            write_concern=WriteConcern("majority"),
+        )
+
+
+def ping(db: Database) -> bool:
+    try:
+        db.command("ping")
+        return True
+    except pymongo.errors.PyMongoError:
+        return False

@@ -1,0 +1,144 @@
+"""The Flask app factory of every service: OpenAPI, problems, request ids, logs, probes, metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from edu_common import context, logs
+from edu_common.config import env
+from edu_common.web import problems
+
+access_log = logging.getLogger("access")
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+MAX_BODY = 1024 * 1024
+_PROBES = {"/healthz", "/readyz", "/metrics"}
+
+
+def _metrics() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str = "",
+    blueprints: Iterable = (),
+    readiness: dict[str, Callable[[], bool]] | None = None,
+    settings: dict | None = None,
+) -> tuple[Flask, Api]:
+    logs.configure(service, env("LOG_LEVEL", "INFO"))
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(settings or {})
+    app.json.ensure_ascii = False
+    api = Api(app)
+    for bp in blueprints:
+        api.register_blueprint(bp)
+    problems.install(app)  # after Api: replaces flask-smorest's own JSON error handler
+    checks = readiness or {}
+
+    @app.before_request
+    def _begin():
+        g.started = time.perf_counter()
+        ctx = context.from_incoming(
+            request.headers.get("X-Request-Id"), request.headers.get("traceparent")
+        )
+        context.update(**{k: getattr(ctx, k) for k in ctx.__dataclass_fields__})
+        if request.content_length and request.content_length > MAX_BODY:
+            return problems.problem_response(413, "payload_too_large")
+        return None
+
+    @app.after_request
+    def _finish(resp: Response) -> Response:
+        ctx = context.current()
+        if ctx.request_id:
+            resp.headers["X-Request-Id"] = ctx.request_id
+        if ctx.traceparent:
+            resp.headers["traceparent"] = ctx.traceparent
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Cache-Control", "no-store")
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        if request.path not in _PROBES:
+            elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+            REQUESTS.labels(request.method, route, resp.status_code).inc()
+            LATENCY.labels(request.method, route).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                resp.status_code,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": resp.status_code,
+                    "latency_ms": round(elapsed * 1000, 2),
+                },
+            )
+        return resp
+
+    @app.teardown_request
+    def _reset(_exc):
+        context.update(**{k: None for k in context.Context.__dataclass_fields__})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        results = {}
+        for name, check in checks.items():
+            try:
+                results[name] = bool(check())
+            except Exception:
+                results[name] = False
+        ok = all(results.values())
+        if ok:
+            return jsonify(status="ready", checks=results)
+        return problems.problem_response(503, "not_ready", checks=results)
+
+    app.add_url_rule("/metrics", "metrics", _metrics)
+    return app, api
