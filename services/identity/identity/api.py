@@ -1,0 +1,293 @@
+"""identity's HTTP API: thin handlers that parse, call a use case, and shape the answer."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from edu_common.web import auth
+from edu_common.web.problems import Problem
+from identity import schemas as s
+from identity import store
+from identity.deps import Deps
+from identity.domain import roles
+from identity.usecases import passwords, registration, sessions, staff
+
+PROBLEM = {"description": "Problem (application/problem+json)"}
+
+
+def deps() -> Deps:
+    return current_app.extensions["identity"]
+
+
+def client() -> str | None:
+    return request.remote_addr
+
+
+def language() -> str:
+    return request.accept_languages.best_match(["kk", "ru", "en"]) or "ru"
+
+
+# --- registration ------------------------------------------------------------------------
+reg = Blueprint(
+    "registration",
+    __name__,
+    url_prefix="/registrations",
+    description="Registration of a personal cabinet in five steps.",
+)
+
+
+@reg.route("")
+class Registrations(MethodView):
+    @reg.arguments(s.RegistrationStart)
+    @reg.response(201, s.RegistrationView)
+    @reg.alt_response(409, description="The e-mail has a cabinet already (code email_taken)")
+    def post(self, body):
+        """Step 1: give an e-mail; a 6-digit code is sent to it."""
+        return registration.start(deps(), body["email"], body.get("language") or language())
+
+
+@reg.route("/<reg_id>")
+class RegistrationResource(MethodView):
+    @reg.response(200, s.RegistrationView)
+    def get(self, reg_id):
+        """Review what has been entered so far (step 5 shows this before completing)."""
+        return registration.view(registration._load(deps(), reg_id))
+
+
+@reg.route("/<reg_id>/email/code", methods=["POST"])
+@reg.response(202, s.RegistrationView)
+def resend_email_code(reg_id):
+    """Send a new e-mail code (at most one a minute, five in all)."""
+    return registration.resend_code(deps(), reg_id)
+
+
+@reg.route("/<reg_id>/email/confirm", methods=["POST"])
+@reg.arguments(s.CodeInput)
+@reg.response(200, s.RegistrationView)
+def confirm_email(body, reg_id):
+    """Step 1 done: the code from the e-mail."""
+    return registration.confirm_email(deps(), reg_id, body["code"])
+
+
+@reg.route("/<reg_id>/person", methods=["POST"])
+@reg.arguments(s.PersonInput)
+@reg.response(200, s.RegistrationView)
+def set_person(body, reg_id):
+    """Step 2: the IIN (citizens: filled from the population registry) or data by hand."""
+    return registration.set_person(deps(), reg_id, body)
+
+
+@reg.route("/<reg_id>/contacts", methods=["PUT"])
+@reg.arguments(s.ContactsInput)
+@reg.response(200, s.RegistrationView)
+def set_contacts(body, reg_id):
+    """Step 3: the mobile phone."""
+    return registration.set_contacts(deps(), reg_id, body["phone"])
+
+
+@reg.route("/<reg_id>/password", methods=["PUT"])
+@reg.arguments(s.PasswordInput)
+@reg.response(200, s.RegistrationView)
+def set_password(body, reg_id):
+    """Step 4: the password, twice."""
+    return registration.set_password(
+        deps(), reg_id, body["password"], body["password_confirmation"]
+    )
+
+
+@reg.route("/<reg_id>/complete", methods=["POST"])
+@reg.arguments(s.CompleteInput)
+@reg.response(201, s.AccountCreated)
+def complete(body, reg_id):
+    """Step 5: the consents; the cabinet is created."""
+    return registration.complete(deps(), reg_id, body["consents"], client())
+
+
+# --- sessions ----------------------------------------------------------------------------
+ses = Blueprint("sessions", __name__, description="Signing in and out; tokens.")
+
+
+@ses.route("/sessions", methods=["POST"])
+@ses.arguments(s.PasswordLogin)
+@ses.response(201, s.TokenPair)
+@ses.alt_response(401, description="Wrong IIN or password (invalid_credentials)")
+@ses.alt_response(429, description="Too many attempts; see Retry-After")
+def login(body):
+    """Sign in with IIN and password."""
+    return sessions.login_with_password(deps(), body["iin"], body["password"], client())
+
+
+@ses.route("/otp", methods=["POST"])
+@ses.arguments(s.OtpRequest)
+@ses.response(202, s.Challenge)
+def request_otp(body):
+    """Ask for a one-time code by SMS, to a phone linked to the IIN in the mobile-citizens
+    database."""
+    return sessions.request_otp(deps(), body["iin"], body["phone"], client())
+
+
+@ses.route("/sessions/otp", methods=["POST"])
+@ses.arguments(s.OtpLogin)
+@ses.response(201, s.TokenPair)
+def login_otp(body):
+    """Sign in with the one-time code."""
+    return sessions.login_with_otp(deps(), body["challenge_id"], body["code"], client())
+
+
+@ses.route("/eds/challenges", methods=["POST"])
+@ses.response(201, s.EdsChallenge)
+def eds_challenge():
+    """A nonce to sign with the AUTH key of a digital signature (valid 5 minutes, once)."""
+    return sessions.eds_challenge(deps())
+
+
+@ses.route("/sessions/eds", methods=["POST"])
+@ses.arguments(s.EdsLogin)
+@ses.response(201, s.TokenPair)
+def login_eds(body):
+    """Sign in with a digital signature: the certificate (PEM) and the base64 RSA-SHA256
+    signature over the nonce's UTF-8 bytes."""
+    return sessions.login_with_eds(
+        deps(), body["challenge_id"], body["certificate"], body["signature"], client()
+    )
+
+
+@ses.route("/sessions/refresh", methods=["POST"])
+@ses.arguments(s.RefreshInput)
+@ses.response(200, s.TokenPair)
+def refresh(body):
+    """Exchange a refresh token (single use) for a new pair."""
+    return sessions.refresh(deps(), body["refresh_token"], client())
+
+
+@ses.route("/sessions/current", methods=["DELETE"])
+@ses.response(204)
+@ses.doc(security=[{"bearer": []}])
+@auth.require(allow_password_change=True)
+def logout():
+    """Sign out of this session."""
+    p = auth.current_principal()
+    sessions.end_sessions(deps(), p.account_id, reason="logout", only_session=p.session_id)
+
+
+@ses.route("/sessions", methods=["DELETE"])
+@ses.response(204)
+@ses.doc(security=[{"bearer": []}])
+@auth.require(allow_password_change=True)
+def logout_everywhere():
+    """Sign out of every session of the account."""
+    sessions.end_sessions(deps(), auth.current_principal().account_id, reason="logout_all")
+
+
+@ses.route("/.well-known/jwks.json", methods=["GET"])
+def jwks():
+    """The public keys that verify access tokens."""
+    return deps().keys.jwks(), 200, {"Cache-Control": "public, max-age=300"}
+
+
+# --- the account -------------------------------------------------------------------------
+me = Blueprint("me", __name__, description="The signed-in person's own account.")
+
+
+@me.route("/me", methods=["GET"])
+@me.response(200, s.Account)
+@me.doc(security=[{"bearer": []}])
+@auth.require()
+def get_me():
+    account = deps().db[store.ACCOUNTS].find_one({"_id": auth.current_principal().account_id})
+    if account is None:
+        raise Problem(404, "account_not_found")
+    return staff.public_account(account)
+
+
+@me.route("/me/password", methods=["POST"])
+@me.arguments(s.PasswordChange)
+@me.response(200, s.PasswordChanged)
+@me.doc(security=[{"bearer": []}])
+@auth.require(allow_password_change=True)
+def change_password(body):
+    """Change the password; every other session ends."""
+    p = auth.current_principal()
+    return passwords.change_password(
+        deps(),
+        p.account_id,
+        p.session_id,
+        body["current_password"],
+        body["new_password"],
+        body["new_password_confirmation"],
+    )
+
+
+rec = Blueprint(
+    "recovery",
+    __name__,
+    url_prefix="/password-resets",
+    description="Recovering a forgotten password.",
+)
+
+
+@rec.route("", methods=["POST"])
+@rec.arguments(s.ResetStart)
+@rec.response(202, s.ResetStarted)
+def start_reset(body):
+    """Always 202: a code goes to the verified e-mail (or phone, when asked by IIN) if an
+    account exists."""
+    if bool(body.get("email")) == bool(body.get("iin")):
+        raise Problem(422, "validation_failed", "Give either the e-mail or the IIN.", field="email")
+    return passwords.start_reset(deps(), body.get("email"), body.get("iin"))
+
+
+@rec.route("/<reset_id>/complete", methods=["POST"])
+@rec.arguments(s.ResetComplete)
+@rec.response(200, s.PasswordChanged)
+def complete_reset(body, reset_id):
+    result = passwords.complete_reset(
+        deps(), reset_id, body["code"], body["new_password"], body["new_password_confirmation"]
+    )
+    return {"changed": True, "other_sessions_ended": result["sessions_ended"]}
+
+
+# --- administration ----------------------------------------------------------------------
+adm = Blueprint("admin", __name__, description="Staff accounts and the audit log (admins).")
+
+
+@adm.route("/accounts", methods=["POST"])
+@adm.arguments(s.AccountInput)
+@adm.response(201, s.Account)
+@adm.doc(security=[{"bearer": []}])
+@auth.require(roles.ADMIN)
+def create_account(body):
+    """Create a staff (or parent) account; a random one-time password goes to its phone or
+    e-mail, never into this answer."""
+    return staff.create_account(deps(), auth.current_principal().account_id, body, client())
+
+
+@adm.route("/accounts/<account_id>", methods=["GET"])
+@adm.response(200, s.Account)
+@adm.doc(security=[{"bearer": []}])
+@auth.require(roles.ADMIN)
+def get_account(account_id):
+    account = deps().db[store.ACCOUNTS].find_one({"_id": account_id})
+    if account is None:
+        raise Problem(404, "account_not_found")
+    return staff.public_account(account)
+
+
+@adm.route("/audit", methods=["GET"])
+@adm.arguments(s.AuditQuery, location="query")
+@adm.response(200, s.AuditPage)
+@adm.doc(security=[{"bearer": []}])
+@auth.require(roles.ADMIN)
+def audit_log(query):
+    """Security events of one account, newest first, a page at a time."""
+    flt = {"account_id": query["account_id"]}
+    if query.get("before"):
+        flt["at"] = {"$lt": query["before"]}
+    items = list(deps().db[store.AUDIT].find(flt).sort("at", -1).limit(query["limit"]))
+    next_before = items[-1]["at"] if len(items) == query["limit"] else None
+    return {"items": items, "next_before": next_before}
+
+
+BLUEPRINTS = [reg, ses, me, rec, adm]

@@ -1,0 +1,61 @@
+"""identity's composition root: settings -> adapters -> use cases -> HTTP."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from edu_common import bus, consumer, mongo, outbox
+from edu_common.registry import registry_from_url
+from edu_common.web import auth
+from edu_common.web.app import create_service_app
+from identity import store
+from identity.adapters.eds import EdsVerifier
+from identity.api import BLUEPRINTS
+from identity.deps import Deps
+from identity.domain.passwords import PasswordHasher, policy_named
+from identity.settings import Settings
+from identity.tokens import KeyRing
+from identity.usecases import sessions, staff
+
+
+def build_deps(settings: Settings, **overrides) -> Deps:
+    db = mongo.database(settings.mongo_url, settings.database)
+    eds = None
+    if settings.eds_trusted_ca_file:
+        eds = EdsVerifier(settings.eds_trusted_ca_file, list(settings.eds_crl_files) or None)
+    parts = dict(
+        settings=settings,
+        db=db,
+        keys=KeyRing.from_dir(settings.signing_keys_dir),
+        hasher=PasswordHasher(),
+        policy=policy_named(settings.password_policy),
+        registry=registry_from_url(settings.registry_url),
+        eds=eds,
+    )
+    parts.update(overrides)
+    return Deps(**parts)
+
+
+def create_app(settings: Settings | None = None, **overrides) -> Flask:
+    settings = settings or Settings.from_env()
+    deps = build_deps(settings, **overrides)
+    mongo.ensure_indexes(deps.db, [*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES])
+    staff.ensure_bootstrap_admin(deps)
+    app, _api = create_service_app(
+        service="identity",
+        title="identity",
+        description="Personal cabinets: registration, sign-in by password, one-time code or "
+        "digital signature, passwords, recovery, staff accounts and tokens.",
+        blueprints=BLUEPRINTS,
+        readiness={
+            "database": lambda: mongo.ping(deps.db),
+            "broker": lambda: bus.broker_answers(settings.amqp_url),
+        },
+    )
+    app.extensions["identity"] = deps
+    # identity checks its own tokens with its own keys, and refuses ended sessions at once.
+    auth.configure(
+        auth.TokenVerifier(deps.keys),
+        session_check=lambda p: sessions.session_active(deps, p.session_id),
+    )
+    return app

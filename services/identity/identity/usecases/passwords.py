@@ -1,0 +1,183 @@
+"""Changing a password, and recovering a forgotten one through the verified e-mail or phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from edu_common import mongo, outbox
+from edu_common.kz.iin import is_valid_iin
+from edu_common.web.problems import Problem
+from identity import audit, events, guard, store
+from identity.deps import Deps
+from identity.domain import codes, passwords, throttle
+from identity.usecases.common import (
+    find_account,
+    language_of,
+    request_code_delivery,
+    state_to_doc,
+)
+from identity.usecases.registration import check_new_password
+from identity.usecases.sessions import _consume_code, end_sessions
+
+
+def _store_new_password(
+    deps: Deps, account: dict, new_password: str, reason: str, keep_session: str | None
+) -> int:
+    history = account.get("password_history") or [account["password_hash"]]
+    if passwords.reuses_recent(new_password, history, deps.hasher):
+        raise Problem(
+            422,
+            "password_reused",
+            f"Choose a password you have not used among your last {passwords.HISTORY_DEPTH}.",
+            field="new_password",
+        )
+    hashed = deps.hasher.hash(new_password)
+    now = deps.now()
+    ended = 0
+
+    def work(session):
+        nonlocal ended
+        deps.db[store.ACCOUNTS].update_one(
+            {"_id": account["_id"]},
+            {
+                "$set": {
+                    "password_hash": hashed,
+                    "password_changed_at": now,
+                    "must_change_password": False,
+                },
+                "$push": {
+                    "password_history": {
+                        "$each": [hashed],
+                        "$position": 0,
+                        "$slice": passwords.HISTORY_DEPTH,
+                    }
+                },
+            },
+            session=session,
+        )
+        ended = end_sessions(
+            deps,
+            account["_id"],
+            reason=f"password_{reason}",
+            keep_session=keep_session,
+            session=session,
+        )
+        outbox.emit(
+            deps.db,
+            session,
+            events.PASSWORD_CHANGED,
+            {"account_id": account["_id"], "reason": reason, "sessions_ended": ended},
+        )
+        kind = audit.PASSWORD_RESET if reason == "reset" else audit.PASSWORD_CHANGED
+        audit.record(deps, kind, account_id=account["_id"], session=session, sessions_ended=ended)
+
+    mongo.in_transaction(deps.db, work)
+    return ended
+
+
+def change_password(
+    deps: Deps,
+    account_id: str,
+    session_id: str | None,
+    current: str,
+    new: str,
+    confirmation: str,
+) -> dict:
+    account = find_account(deps, account_id)
+    if account is None:
+        raise Problem(404, "account_not_found")
+    key = f"pwchange:{account_id}"
+    guard.check(deps, key, throttle.PASSWORD_PER_ACCOUNT)
+    if not deps.hasher.verify(account["password_hash"], current):
+        guard.failed(deps, key, throttle.PASSWORD_PER_ACCOUNT)
+        raise Problem(
+            422,
+            "current_password_wrong",
+            "The current password is not right.",
+            field="current_password",
+        )
+    guard.succeeded(deps, key)
+    check_new_password(
+        deps,
+        new,
+        confirmation,
+        email=account.get("email"),
+        iin=account.get("iin"),
+        lang=language_of(account),
+        field="new_password",
+    )
+    reason = "first" if account.get("must_change_password") else "change"
+    ended = _store_new_password(deps, account, new, reason, keep_session=session_id)
+    return {"changed": True, "other_sessions_ended": ended}
+
+
+RESET_TTL = codes.CODE_TTL + dt.timedelta(minutes=5)
+
+
+def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
+    """Always the same answer, whether or not the account exists."""
+    now = deps.now()
+    reset_id = uuid.uuid4().hex
+    query = {"email": email.strip().lower()} if email else {"iin": iin}
+    account = None
+    if email or (iin and is_valid_iin(iin)):
+        account = deps.db[store.ACCOUNTS].find_one(query)
+    target_key = f"reset:{account['_id']}" if account else None
+    if account is not None:
+        try:
+            guard.check(deps, target_key, throttle.CODE_PER_TARGET)
+        except Problem:
+            account = None  # silently send nothing more; the answer stays the same
+    if account is None:
+        return {"id": reset_id, "expires_at": now + codes.CODE_TTL}
+    code, state = codes.new_code(now, deps.settings.code_pepper, reset_id)
+    # By e-mail when asked by e-mail; by SMS when asked by IIN and a phone is known.
+    by_sms = not email and account.get("phone")
+    channel, to = ("sms", account["phone"]) if by_sms else ("email", account["email"])
+
+    def work(session):
+        deps.db[store.CHALLENGES].insert_one(
+            {
+                "_id": reset_id,
+                "kind": "reset",
+                "account_id": account["_id"],
+                "code": state_to_doc(state),
+                "expires_at": now + RESET_TTL,
+            },
+            session=session,
+        )
+        request_code_delivery(
+            deps,
+            session,
+            challenge_id=reset_id,
+            purpose="password_reset",
+            channel=channel,
+            to=to,
+            code=code,
+            language=language_of(account),
+            expires_at=state.expires_at,
+            account_id=account["_id"],
+        )
+
+    mongo.in_transaction(deps.db, work)
+    guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
+    return {"id": reset_id, "expires_at": state.expires_at}
+
+
+def complete_reset(deps: Deps, reset_id: str, code: str, new: str, confirmation: str) -> dict:
+    challenge = _consume_code(deps, "reset", reset_id, code)
+    account = find_account(deps, challenge["account_id"])
+    if account is None:
+        raise Problem(404, "challenge_not_found", field="id")
+    check_new_password(
+        deps,
+        new,
+        confirmation,
+        email=account.get("email"),
+        iin=account.get("iin"),
+        lang=language_of(account),
+        field="new_password",
+    )
+    ended = _store_new_password(deps, account, new, "reset", keep_session=None)
+    return {"changed": True, "sessions_ended": ended}

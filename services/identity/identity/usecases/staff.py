@@ -1,0 +1,232 @@
+"""Accounts made by staff and the bootstrap admin. No shared default password ever: a random
+one-time password goes to the person by SMS or e-mail and must be changed at first login."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+import uuid
+
+from pymongo.errors import DuplicateKeyError
+
+from edu_common import mongo, outbox
+from edu_common.kz.iin import IINError, mask_iin, parse_iin
+from edu_common.web.problems import Problem
+from identity import audit, events, store
+from identity.deps import Deps
+from identity.domain import roles as role_names
+from identity.usecases.common import request_code_delivery
+from identity.usecases.registration import normalise_phone
+
+log = logging.getLogger(__name__)
+
+_ALPHABET = string.ascii_letters + string.digits
+_SPECIALS = "*-#!"
+
+
+def one_time_password() -> str:
+    """Random, and acceptable to the strict policy (upper, lower, digit, special)."""
+    body = [secrets.choice(_ALPHABET) for _ in range(10)]
+    body += [
+        secrets.choice(string.ascii_uppercase),
+        secrets.choice(string.ascii_lowercase),
+        secrets.choice(string.digits),
+        secrets.choice(_SPECIALS),
+    ]
+    secrets.SystemRandom().shuffle(body)
+    return "".join(body)
+
+
+def _account_doc(
+    deps: Deps,
+    *,
+    iin,
+    email,
+    phone,
+    roles,
+    organization_id,
+    person,
+    origin,
+    password_hash,
+    must_change,
+    language="ru",
+) -> dict:
+    now = deps.now()
+    return {
+        "_id": uuid.uuid4().hex,
+        "iin": iin,
+        "email": email,
+        "email_verified_at": None,
+        "phone": phone,
+        "person": person,
+        "roles": sorted(set(roles)),
+        "organization_id": organization_id,
+        "language": language,
+        "password_hash": password_hash,
+        "password_changed_at": now,
+        "password_history": [password_hash],
+        "must_change_password": must_change,
+        "consents": {},
+        "created_at": now,
+        "origin": origin,
+    }
+
+
+def _registered_event(account: dict) -> dict:
+    person = account.get("person") or {}
+    birth = person.get("birth_date")
+    return {
+        "account_id": account["_id"],
+        "origin": account["origin"],
+        "roles": account["roles"],
+        "organization_id": account.get("organization_id"),
+        "iin_masked": mask_iin(account["iin"]) if account.get("iin") else None,
+        "citizenship": person.get("citizenship"),
+        "birth_year": int(birth[:4]) if birth else None,
+        "language": account.get("language", "ru"),
+    }
+
+
+def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) -> dict:
+    try:
+        iin = parse_iin(data["iin"]).value
+    except IINError as exc:
+        raise Problem(422, exc.code, str(exc), field="iin") from exc
+    unknown = set(data["roles"]) - role_names.ALL_ROLES
+    if unknown:
+        raise Problem(422, "unknown_role", f"Unknown roles: {sorted(unknown)}", field="roles")
+    if set(data["roles"]) & role_names.STAFF_ROLES - {role_names.ADMIN} and not data.get(
+        "organization_id"
+    ):
+        raise Problem(
+            422,
+            "organization_required",
+            "Staff belong to an organisation.",
+            field="organization_id",
+        )
+    email = data.get("email")
+    email = email.strip().lower() if email else None
+    phone = normalise_phone(data["phone"]) if data.get("phone") else None
+    if not email and not phone:
+        raise Problem(
+            422, "contact_required", "Give a phone or an e-mail for the password.", field="phone"
+        )
+    person_record = None
+    person = deps.registry.find_person(iin)
+    if person is not None:
+        person_record = {
+            "iin": iin,
+            "surname": person.surname,
+            "name": person.name,
+            "patronymic": person.patronymic,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex,
+            "citizenship": person.citizenship,
+            "source": "registry",
+        }
+    password = one_time_password()
+    account = _account_doc(
+        deps,
+        iin=iin,
+        email=email,
+        phone=phone,
+        roles=data["roles"],
+        organization_id=data.get("organization_id"),
+        person=person_record,
+        origin="staff",
+        password_hash=deps.hasher.hash(password),
+        must_change=True,
+        language=data.get("language", "ru"),
+    )
+    channel, to = ("sms", phone) if phone else ("email", email)
+
+    def work(session):
+        deps.db[store.ACCOUNTS].insert_one(account, session=session)
+        request_code_delivery(
+            deps,
+            session,
+            challenge_id=account["_id"],
+            purpose="initial_password",
+            channel=channel,
+            to=to,
+            code=password,
+            language=account["language"],
+            expires_at=deps.now() + deps.settings.refresh_token_ttl,
+            account_id=account["_id"],
+        )
+        outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
+        audit.record(
+            deps,
+            audit.ACCOUNT_CREATED,
+            account_id=account["_id"],
+            actor_id=actor_id,
+            client=client,
+            session=session,
+            origin="staff",
+            roles=account["roles"],
+        )
+
+    try:
+        mongo.in_transaction(deps.db, work)
+    except DuplicateKeyError as exc:
+        field = "email" if "email" in str(exc) else "iin"
+        raise Problem(
+            409, f"{field}_taken", "An account with this value exists.", field=field
+        ) from exc
+    return public_account(account) | {"password_sent_to": channel}
+
+
+def ensure_bootstrap_admin(deps: Deps) -> None:
+    """Create the first admin from BOOTSTRAP_ADMIN_* once; later starts leave it alone."""
+    s = deps.settings
+    if not s.bootstrap_admin_iin or not s.bootstrap_admin_password:
+        return
+    if deps.db[store.ACCOUNTS].find_one({"iin": s.bootstrap_admin_iin}, {"_id": 1}):
+        return
+    account = _account_doc(
+        deps,
+        iin=s.bootstrap_admin_iin,
+        email=s.bootstrap_admin_email,
+        phone=s.bootstrap_admin_phone,
+        roles=[role_names.ADMIN],
+        organization_id=None,
+        person=None,
+        origin="bootstrap",
+        password_hash=deps.hasher.hash(s.bootstrap_admin_password),
+        must_change=False,
+    )
+
+    def work(session):
+        deps.db[store.ACCOUNTS].insert_one(account, session=session)
+        outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
+        audit.record(
+            deps,
+            audit.ACCOUNT_CREATED,
+            account_id=account["_id"],
+            session=session,
+            origin="bootstrap",
+        )
+
+    try:
+        mongo.in_transaction(deps.db, work)
+        log.info("bootstrap admin created")
+    except DuplicateKeyError:
+        pass  # another process won the race
+
+
+def public_account(account: dict) -> dict:
+    return {
+        "id": account["_id"],
+        "iin": account.get("iin"),
+        "email": account.get("email"),
+        "phone": account.get("phone"),
+        "roles": account["roles"],
+        "organization_id": account.get("organization_id"),
+        "person": account.get("person"),
+        "language": account.get("language"),
+        "created_at": account["created_at"],
+        "password_changed_at": account.get("password_changed_at"),
+        "must_change_password": account.get("must_change_password", False),
+        "consents": account.get("consents", {}),
+    }
