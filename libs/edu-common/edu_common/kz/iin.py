@@ -39,11 +39,8 @@ class IIN:
     birth_date: dt.date
     sex: str
 
-    def __str__(self) -> str:
-        return self.value
-
     def __repr__(self) -> str:
-        # Full IINs must not leak into logs through a stray repr().
+        # Full IINs must not leak into logs through a stray repr() or str(); use .value.
         return f"IIN({mask_iin(self.value)!r})"
 
 

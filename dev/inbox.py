@@ -1,0 +1,378 @@
+"""Development inbox: stands in for the SMTP server and for the SMS gateway (SMSC.kz).
+
+    python -m dev.inbox --http-port 8025 --smtp-port 1025 --host 127.0.0.1 [--store PATH]
+
+SMTP (any AUTH is accepted): each recipient of a mail becomes a message.
+HTTP:
+    GET|POST /sys/send.php     login, psw, phones, mes, [id], [fmt=3], [charset]  (as SMSC.kz)
+    GET|POST /sys/status.php   login, psw, phone, id, [fmt=3]                     (as SMSC.kz)
+    GET /messages[?to=...]     what arrived, oldest first; DELETE /messages clears
+    GET /healthz
+
+As on SMSC.kz, send.php reads parameters as windows-1251 unless ``charset=utf-8`` (or
+koi8-r) is given: Kazakh letters (ә, ғ, қ, ң, ө, ұ, ү, һ, і) need ``charset=utf-8``. A client
+``id`` already used for a phone is not sent to that phone again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import email
+import email.policy
+import json
+import re
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+SMSC_DEFAULT_CHARSET = "windows-1251"
+SMSC_CHARSETS = {"utf-8", "koi8-r", "windows-1251"}
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
+_PUBLIC_FIELDS = ("to", "channel", "subject", "body", "received_at")
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def normalize_phone(raw: str) -> str | None:
+    """E.164 for a Kazakh (or other +7) mobile number written as +7..., 7..., 8... or 7xx...;
+    None if it is not a phone number."""
+    digits = re.sub(r"[\s()-]", "", raw)
+    if digits.startswith("+"):
+        digits = digits[1:]
+        if digits.isdigit() and 11 <= len(digits) <= 15:
+            return "+" + digits
+        return None
+    if not digits.isdigit():
+        return None
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "7":  # local 7xx xxx xx xx
+        return "+7" + digits
+    return None
+
+
+class Inbox:
+    """Messages in memory, optionally appended to a JSON-lines file and reloaded from it."""
+
+    def __init__(self, store: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._store = store
+        self._messages: list[dict] = []
+        self._sms: dict[tuple[str, str], dict] = {}  # (phone, message id) -> latest message
+        self._client_ids: set[tuple[str, str]] = set()  # (phone, client id) already sent
+        self._next_id = 1
+        if store is not None and store.exists():
+            with store.open(encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        self._remember(json.loads(line))
+                    except ValueError:
+                        continue  # a line cut short when the process was killed
+
+    def _remember(self, message: dict) -> None:
+        self._messages.append(message)
+        if message["channel"] == "sms":
+            sms_id = message["sms_id"]
+            self._sms[(message["to"], str(sms_id))] = message
+            if message.get("client_id") is not None:
+                self._client_ids.add((message["to"], message["client_id"]))
+            else:
+                self._next_id = max(self._next_id, int(sms_id) + 1)
+
+    def _save(self, messages: list[dict]) -> None:
+        if self._store is None or not messages:
+            return
+        self._store.parent.mkdir(parents=True, exist_ok=True)
+        with self._store.open("a", encoding="utf-8") as f:
+            for message in messages:
+                f.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+    def add_email(self, recipients: list[str], subject: str, body: str) -> None:
+        now = now_utc().isoformat()
+        messages = [
+            {"to": to, "channel": "email", "subject": subject, "body": body, "received_at": now}
+            for to in recipients
+        ]
+        with self._lock:
+            for message in messages:
+                self._remember(message)
+            self._save(messages)
+
+    def send_sms(self, phones: list[str], body: str, client_id: str | None) -> str | int:
+        """Store the SMS for each phone; returns the message id (the client's, if given)."""
+        received_at = now_utc().isoformat()
+        with self._lock:
+            sms_id: str | int
+            if client_id is None:
+                sms_id, self._next_id = self._next_id, self._next_id + 1
+            else:
+                sms_id = int(client_id) if client_id.isdigit() else client_id
+            new = []
+            for phone in phones:
+                if client_id is not None and (phone, client_id) in self._client_ids:
+                    continue  # already sent to this phone: SMSC does not send it twice
+                message = {
+                    "to": phone,
+                    "channel": "sms",
+                    "subject": None,
+                    "body": body,
+                    "received_at": received_at,
+                    "sms_id": sms_id,
+                    "client_id": client_id,
+                }
+                self._remember(message)
+                new.append(message)
+            self._save(new)
+        return sms_id
+
+    def sms_status(self, phone: str, sms_id: str) -> dict | None:
+        with self._lock:
+            return self._sms.get((phone, sms_id))
+
+    def messages(self, to: str | None = None) -> list[dict]:
+        with self._lock:
+            found = [m for m in self._messages if to is None or _same_recipient(m["to"], to)]
+        return [{key: m[key] for key in _PUBLIC_FIELDS} for m in found]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self._sms.clear()
+            self._client_ids.clear()
+            if self._store is not None and self._store.exists():
+                self._store.write_text("", encoding="utf-8")
+
+
+def _same_recipient(stored: str, wanted: str) -> bool:
+    if "@" in wanted:
+        return stored.casefold() == wanted.casefold()
+    return stored == (normalize_phone(wanted) or wanted)
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def _plain_text(message: email.message.EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        text = part.get_content()
+    except (LookupError, UnicodeError):  # an unknown or lying charset
+        text = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+class SmtpHandler:
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        subject = str(message.get("subject", ""))
+        self.inbox.add_email(list(envelope.rcpt_tos), subject, _plain_text(message))
+        return "250 Message accepted for delivery"
+
+
+def _accept_any_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    # Lets services keep the SMTP user and password they use in production.
+    return AuthResult(success=True)
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+class SmscError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class InboxHandler(BaseHTTPRequestHandler):
+    server_version = "dev-inbox"
+
+    @property
+    def inbox(self) -> Inbox:
+        return self.server.inbox  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    def do_DELETE(self) -> None:
+        self._route()
+
+    def _route(self) -> None:
+        url = urlsplit(self.path)
+        routes = {
+            ("GET", "/healthz"): lambda: self._json(200, {"status": "ok"}),
+            ("GET", "/messages"): lambda: self._list_messages(url.query),
+            ("DELETE", "/messages"): self._clear_messages,
+            ("GET", "/sys/send.php"): lambda: self._smsc(url.query, self._send),
+            ("POST", "/sys/send.php"): lambda: self._smsc(url.query, self._send),
+            ("GET", "/sys/status.php"): lambda: self._smsc(url.query, self._status),
+            ("POST", "/sys/status.php"): lambda: self._smsc(url.query, self._status),
+        }
+        route = routes.get((self.command, url.path))
+        if route is not None:
+            route()
+        elif any(path == url.path for _, path in routes):
+            self._json(405, {"error": "method not allowed"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _list_messages(self, query: str) -> None:
+        to = dict(parse_qsl(query)).get("to", "").strip()  # a bare "+" arrives as a space
+        self._json(200, self.inbox.messages(to or None))
+
+    def _clear_messages(self) -> None:
+        self.inbox.clear()
+        self._json(200, {"cleared": True})
+
+    # SMSC.kz
+
+    def _smsc_params(self, query: str) -> dict[str, str]:
+        raw = query
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            raw += "&" + self.rfile.read(length).decode("latin-1")
+        # Latin-1 keeps every byte as one character, so it can be decoded once the charset is
+        # known.
+        params = dict(parse_qsl(raw, keep_blank_values=True, encoding="latin-1"))
+        charset = params.get("charset", "").lower() or SMSC_DEFAULT_CHARSET
+        if charset not in SMSC_CHARSETS:
+            charset = SMSC_DEFAULT_CHARSET
+        return {
+            key: value.encode("latin-1").decode(charset, errors="replace")
+            for key, value in params.items()
+        }
+
+    def _smsc(self, query: str, action) -> None:
+        params = self._smsc_params(query)
+        fmt = params.get("fmt", "0")
+        try:
+            if not params.get("login") or not params.get("psw"):
+                raise SmscError(2, "authorise error")
+            answer, text = action(params)
+        except SmscError as exc:
+            answer = {"error": str(exc), "error_code": exc.code}
+            text = f"ERROR = {exc.code} ({exc})"
+        if fmt == "3":
+            self._json(200, answer, ascii_only=True)
+        else:
+            self._send_body(200, "text/plain; charset=utf-8", text.encode("utf-8"))
+
+    def _send(self, params: dict[str, str]) -> tuple[dict, str]:
+        if not params.get("phones") or not params.get("mes"):
+            raise SmscError(1, "parameters error: phones and mes are required")
+        client_id = params.get("id") or None
+        if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
+            raise SmscError(1, "parameters error: invalid id")
+        phones = []
+        for raw in re.split(r"[,;]", params["phones"]):
+            phone = normalize_phone(raw)
+            if phone and phone not in phones:
+                phones.append(phone)
+        if not phones:
+            raise SmscError(7, "invalid number")
+        sms_id = self.inbox.send_sms(phones, params["mes"], client_id)
+        return {"id": sms_id, "cnt": len(phones)}, f"OK - {len(phones)} SMS, ID - {sms_id}"
+
+    def _status(self, params: dict[str, str]) -> tuple[dict, str]:
+        phone = normalize_phone(params.get("phone", "").split(",")[0])
+        sms_id = params.get("id", "").split(",")[0].strip()
+        if not phone or not sms_id:
+            raise SmscError(1, "parameters error: phone and id are required")
+        message = self.inbox.sms_status(phone, sms_id)
+        if message is None:
+            raise SmscError(9, "message not found")
+        sent = dt.datetime.fromisoformat(message["received_at"])
+        last_date = f"{sent:%d.%m.%Y %H:%M:%S}"
+        answer = {
+            "status": 1,  # delivered
+            "last_date": last_date,
+            "last_timestamp": int(sent.timestamp()),
+            "err": 0,
+        }
+        return answer, f"Status = 1, check_time = {last_date}"
+
+    # Plumbing
+
+    def _json(self, status: int, body, ascii_only: bool = False) -> None:
+        data = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8")
+        self._send_body(status, "application/json; charset=utf-8", data)
+
+    def _send_body(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_request(self, code="-", size="-") -> None:
+        # Without the query string: it carries the SMSC password and phone numbers.
+        self.log_message("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dev.inbox", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--http-port", type=int, default=8025)
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--store", type=Path, help="JSON-lines file to keep messages across runs")
+    args = parser.parse_args(argv)
+
+    inbox = Inbox(args.store)
+    smtp = Controller(
+        SmtpHandler(inbox),
+        hostname=args.host,
+        port=args.smtp_port,
+        authenticator=_accept_any_login,
+        auth_require_tls=False,
+    )
+    try:
+        smtp.start()
+    except OSError as exc:
+        print(f"dev inbox: no SMTP on {args.host}:{args.smtp_port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        http = ThreadingHTTPServer((args.host, args.http_port), InboxHandler)
+    except OSError as exc:
+        smtp.stop()
+        print(f"dev inbox: no HTTP on {args.host}:{args.http_port}: {exc}", file=sys.stderr)
+        return 1
+    http.daemon_threads = True
+    http.inbox = inbox  # type: ignore[attr-defined]
+
+    def stop(signum, frame) -> None:
+        # shutdown() waits for serve_forever() to return, so it must not run on its thread.
+        threading.Thread(target=http.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(
+        f"dev inbox: HTTP http://{args.host}:{args.http_port}, SMTP {args.host}:{args.smtp_port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        http.serve_forever()
+    finally:
+        http.server_close()
+        smtp.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
