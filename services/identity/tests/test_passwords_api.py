@@ -1,0 +1,162 @@
+"""Password change, age limit, recovery, and staff accounts with one-time passwords."""
+
+import datetime as dt
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NEW = "Newpass-2026"
+
+
+def change(client, h, tokens, current, new):
+    return client.post(
+        "/me/password",
+        headers=h.bearer(tokens),
+        json={"current_password": current, "new_password": new, "new_password_confirmation": new},
+    )
+
+
+def test_change_ends_other_sessions_and_the_old_password(client, db, h):
+    account_id = h.register(client, db)
+    mine, other = h.login(client), h.login(client)
+    r = change(client, h, mine, h.PASSWORD, NEW)
+    assert r.status_code == 200 and r.json["other_sessions_ended"] == 1
+    assert client.get("/me", headers=h.bearer(mine)).status_code == 200
+    assert client.get("/me", headers=h.bearer(other)).status_code == 401
+    assert (
+        client.post("/sessions", json={"iin": h.MOTHER_IIN, "password": h.PASSWORD}).status_code
+        == 401
+    )
+    h.login(client, password=NEW)
+    [event] = h.events_of(db, "identity.password.changed.v1")
+    assert event["data"] == {"account_id": account_id, "reason": "change", "sessions_ended": 1}
+
+
+def test_no_reuse_of_the_last_five(client, db, h):
+    h.register(client, db)
+    tokens = h.login(client)
+    current = h.PASSWORD
+    for i in range(4):
+        new = f"Rotation-{i}x"
+        assert change(client, h, tokens, current, new).status_code == 200
+        current = new
+    r = change(client, h, tokens, current, h.PASSWORD)  # the 5th most recent
+    assert r.status_code == 422 and r.json["code"] == "password_reused"
+    assert r.json["invalid_params"][0]["name"] == "new_password"
+    assert change(client, h, tokens, current, "Rotation-4x").status_code == 200
+    assert change(client, h, tokens, "Rotation-4x", h.PASSWORD).status_code == 200  # 6th back
+
+
+def test_wrong_current_password(client, db, h):
+    h.register(client, db)
+    tokens = h.login(client)
+    r = change(client, h, tokens, "Not-it-123", NEW)
+    assert r.status_code == 422 and r.json["invalid_params"][0]["name"] == "current_password"
+
+
+def test_password_older_than_45_days_must_be_changed(client, db, h, clock):
+    account_id = h.register(client, db)
+    db.accounts.update_one(
+        {"_id": account_id}, {"$set": {"password_changed_at": clock.now - dt.timedelta(days=45)}}
+    )
+    tokens = h.login(client)
+    assert tokens["password_change_required"] is True
+    r = client.get("/me", headers=h.bearer(tokens))
+    assert r.status_code == 403 and r.json["code"] == "password_change_required"
+    assert change(client, h, tokens, h.PASSWORD, NEW).status_code == 200
+
+
+def test_recovery_answers_alike_and_works_by_email(client, db, h):
+    h.register(client, db)
+    unknown = client.post("/password-resets", json={"email": "nobody@example.kz"})
+    known = client.post("/password-resets", json={"email": "aigerim@example.kz"})
+    assert unknown.status_code == known.status_code == 202
+    assert set(unknown.json) == set(known.json)
+    assert h.codes_sent(db, "nobody@example.kz") == []
+    [sent] = [c for c in h.codes_sent(db, "aigerim@example.kz") if c["purpose"] == "password_reset"]
+    session = h.login(client)
+    body = {"code": sent["code"], "new_password": NEW, "new_password_confirmation": NEW}
+    r = client.post(f"/password-resets/{known.json['id']}/complete", json=body)
+    assert r.status_code == 200
+    assert client.get("/me", headers=h.bearer(session)).status_code == 401
+    assert (
+        client.post(f"/password-resets/{known.json['id']}/complete", json=body).status_code == 409
+    )  # the code is spent
+    h.login(client, password=NEW)
+    r = client.post(f"/password-resets/{unknown.json['id']}/complete", json=body)
+    assert r.status_code == 404
+
+
+def test_recovery_by_iin_goes_to_the_phone(client, db, h):
+    h.register(client, db)
+    assert client.post("/password-resets", json={"iin": h.MOTHER_IIN}).status_code == 202
+    [sent] = [c for c in h.codes_sent(db, h.MOTHER_PHONE) if c["purpose"] == "password_reset"]
+    assert sent["channel"] == "sms"
+    r = client.post("/password-resets", json={"iin": h.MOTHER_IIN, "email": "a@example.kz"})
+    assert r.status_code == 422
+
+
+def admin_tokens(client, h):
+    return h.login(client, h.ADMIN_IIN, h.ADMIN_PASSWORD)
+
+
+def test_only_admins_create_accounts(client, db, h):
+    h.register(client, db)
+    citizen = h.login(client)
+    body = {
+        "iin": "100315544107",
+        "phone": "+77010000003",
+        "roles": ["teacher"],
+        "organization_id": "school-1",
+    }
+    assert client.post("/accounts", json=body).status_code == 401
+    r = client.post("/accounts", json=body, headers=h.bearer(citizen))
+    assert r.status_code == 403 and r.json["code"] == "forbidden"
+
+
+def test_staff_account_gets_a_one_time_password_by_sms_and_must_change_it(client, db, h):
+    admin = admin_tokens(client, h)
+    body = {
+        "iin": "100315544107",
+        "phone": "+77010000003",
+        "roles": ["kindergarten_staff"],
+        "organization_id": "kg-17",
+    }
+    r = client.post("/accounts", json=body, headers=h.bearer(admin))
+    assert r.status_code == 201, r.json
+    assert "password" not in r.json and r.json["password_sent_to"] == "sms"
+    [sent] = h.codes_sent(db, "+77010000003")
+    assert sent["purpose"] == "initial_password" and len(sent["code"]) >= 12
+    assert sent["code"] not in r.get_data(as_text=True)
+    first = h.login(client, "100315544107", sent["code"])
+    assert first["password_change_required"] is True
+    assert change(client, h, first, sent["code"], NEW).status_code == 200
+    again = h.login(client, "100315544107", NEW)
+    assert again["password_change_required"] is False
+    me = client.get("/me", headers=h.bearer(again)).json
+    assert me["roles"] == ["kindergarten_staff"] and me["organization_id"] == "kg-17"
+    r = client.post("/accounts", json=body, headers=h.bearer(admin))
+    assert r.status_code == 409 and r.json["code"] == "iin_taken"
+
+
+def test_staff_account_input_is_checked(client, h):
+    admin = admin_tokens(client, h)
+    r = client.post(
+        "/accounts",
+        headers=h.bearer(admin),
+        json={"iin": "100315544107", "phone": "+77010000003", "roles": ["wizard"]},
+    )
+    assert r.status_code == 422 and r.json["invalid_params"][0]["name"].startswith("roles")
+    r = client.post(
+        "/accounts",
+        headers=h.bearer(admin),
+        json={"iin": "100315544107", "phone": "+77010000003", "roles": ["teacher"]},
+    )
+    assert r.status_code == 422 and r.json["invalid_params"][0]["name"] == "organization_id"
+    r = client.post(
+        "/accounts",
+        headers=h.bearer(admin),
+        json={"iin": "100315544108", "phone": "+77010000003", "roles": ["admin"]},
+    )
+    assert r.status_code == 422 and r.json["invalid_params"][0]["name"] == "iin"
