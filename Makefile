@@ -38,7 +38,7 @@ fmt: install
 
 check-deploy: install
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
-	$(VENV)/bin/kubernetes-validate --strict deploy/k8s/
+	$(VENV)/bin/kubernetes-validate --strict deploy/k8s/*.yaml
 
 bench: install
 	$(PY) -m bench.run

@@ -10,7 +10,14 @@ class ConfigError(RuntimeError):
 
 
 def env(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    """NAME, or the contents of the file named by NAME_FILE (how compose passes secrets)."""
     value = os.environ.get(name)
+    if (value is None or value == "") and os.environ.get(f"{name}_FILE"):
+        try:
+            with open(os.environ[f"{name}_FILE"], encoding="utf-8") as f:
+                value = f.read().rstrip("\n")
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE cannot be read: {exc}") from exc
     if value is None or value == "":
         if required:
             raise ConfigError(f"environment variable {name} is required")

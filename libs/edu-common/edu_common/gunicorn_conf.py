@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from edu_common.config import env_int
 
@@ -21,6 +22,14 @@ limit_request_field_size = 8190
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prom-")
+
+
+def on_starting(server):
+    # Counters left by a previous run of this pod would be summed into the new ones.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
 
 
 def child_exit(server, worker):

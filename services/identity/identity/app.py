@@ -47,10 +47,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         description="Personal cabinets: registration, sign-in by password, one-time code or "
         "digital signature, passwords, recovery, staff accounts and tokens.",
         blueprints=BLUEPRINTS,
-        readiness={
-            "database": lambda: mongo.ping(deps.db),
-            "broker": lambda: bus.broker_answers(settings.amqp_url),
-        },
+        readiness={"database": lambda: mongo.ping(deps.db)},
+        reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
     )
     app.extensions["identity"] = deps
     # identity checks its own tokens with its own keys, and refuses ended sessions at once.

@@ -44,6 +44,13 @@ def _metrics() -> Response:
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
+def _probe(check: Callable[[], bool]) -> bool:
+    try:
+        return bool(check())
+    except Exception:  # a probe must answer, not raise
+        return False
+
+
 def create_service_app(
     *,
     service: str,
@@ -51,6 +58,7 @@ def create_service_app(
     description: str = "",
     blueprints: Iterable = (),
     readiness: dict[str, Callable[[], bool]] | None = None,
+    reported: dict[str, Callable[[], bool]] | None = None,
     settings: dict | None = None,
 ) -> tuple[Flask, Api]:
     logs.configure(service, env("LOG_LEVEL", "INFO"))
@@ -78,7 +86,10 @@ def create_service_app(
     for bp in blueprints:
         api.register_blueprint(bp)
     problems.install(app)  # after Api: replaces flask-smorest's own JSON error handler
+    # `readiness` gates traffic; `reported` is shown but does not: the web process only writes
+    # events to its outbox, so a broker outage must not take it out of service.
     checks = readiness or {}
+    shown = reported or {}
 
     @app.before_request
     def _begin():
@@ -129,14 +140,8 @@ def create_service_app(
 
     @app.get("/readyz")
     def readyz():
-        results = {}
-        for name, check in checks.items():
-            try:
-                results[name] = bool(check())
-            except Exception:
-                results[name] = False
-        ok = all(results.values())
-        if ok:
+        results = {name: _probe(check) for name, check in {**checks, **shown}.items()}
+        if all(results[name] for name in checks):
             return jsonify(status="ready", checks=results)
         return problems.problem_response(503, "not_ready", checks=results)
 

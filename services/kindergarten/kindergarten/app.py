@@ -1,0 +1,22 @@
+"""kindergarten's composition root. Its domain arrives with its own issue; the process, probes,
+metrics, OpenAPI document and database are in place so it runs and deploys like the others."""
+
+from flask import Flask
+
+from edu_common import bus, consumer, mongo, outbox
+from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL, env
+from edu_common.web.app import create_service_app
+
+
+def create_app() -> Flask:
+    db = mongo.database(env("MONGO_URL", DEV_MONGO_URL), env("MONGO_DATABASE", "kindergarten"))
+    amqp_url = env("AMQP_URL", DEV_AMQP_URL)
+    mongo.ensure_indexes(db, [*outbox.INDEXES, *consumer.INDEXES])
+    app, _api = create_service_app(
+        service="kindergarten",
+        title="kindergarten",
+        description="The kindergarten queue, places, referrals, escorts and attendance.",
+        readiness={"database": lambda: mongo.ping(db)},
+        reported={"broker": lambda: bus.broker_answers(amqp_url)},
+    )
+    return app
