@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from edu_common.web import auth
+from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
 from identity import schemas as s
 from identity import store
@@ -19,6 +20,9 @@ PROBLEM = {"description": "Problem (application/problem+json)"}
 
 def deps() -> Deps:
     return current_app.extensions["identity"]
+
+
+once = idempotent(lambda: deps().db)
 
 
 def client() -> str | None:
@@ -40,6 +44,7 @@ reg = Blueprint(
 
 @reg.route("")
 class Registrations(MethodView):
+    @once
     @reg.arguments(s.RegistrationStart)
     @reg.response(201, s.RegistrationView)
     @reg.alt_response(409, description="The e-mail has a cabinet already (code email_taken)")
@@ -98,6 +103,7 @@ def set_password(body, reg_id):
 
 
 @reg.route("/<reg_id>/complete", methods=["POST"])
+@once
 @reg.arguments(s.CompleteInput)
 @reg.response(201, s.AccountCreated)
 def complete(body, reg_id):
@@ -229,6 +235,7 @@ rec = Blueprint(
 
 
 @rec.route("", methods=["POST"])
+@once
 @rec.arguments(s.ResetStart)
 @rec.response(202, s.ResetStarted)
 def start_reset(body):
@@ -254,10 +261,11 @@ adm = Blueprint("admin", __name__, description="Staff accounts and the audit log
 
 
 @adm.route("/accounts", methods=["POST"])
+@auth.require(roles.ADMIN)
+@once
 @adm.arguments(s.AccountInput)
 @adm.response(201, s.Account)
 @adm.doc(security=[{"bearer": []}])
-@auth.require(roles.ADMIN)
 def create_account(body):
     """Create a staff (or parent) account; a random one-time password goes to its phone or
     e-mail, never into this answer."""

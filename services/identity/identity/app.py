@@ -6,7 +6,7 @@ from flask import Flask
 
 from edu_common import bus, consumer, mongo, outbox
 from edu_common.registry import registry_from_url
-from edu_common.web import auth
+from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
 from identity import store
 from identity.adapters.eds import EdsVerifier
@@ -39,7 +39,10 @@ def build_deps(settings: Settings, **overrides) -> Deps:
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     settings = settings or Settings.from_env()
     deps = build_deps(settings, **overrides)
-    mongo.ensure_indexes(deps.db, [*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES])
+    mongo.ensure_indexes(
+        deps.db,
+        [*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES, *idempotency.INDEXES],
+    )
     staff.ensure_bootstrap_admin(deps)
     app, _api = create_service_app(
         service="identity",

@@ -160,3 +160,21 @@ def test_staff_account_input_is_checked(client, h):
         json={"iin": "100315544108", "phone": "+77010000003", "roles": ["admin"]},
     )
     assert r.status_code == 422 and r.json["invalid_params"][0]["name"] == "iin"
+
+
+def test_a_retried_create_with_the_same_idempotency_key_happens_once(client, db, h):
+    admin = admin_tokens(client, h)
+    body = {
+        "iin": "100315544107",
+        "phone": "+77010000003",
+        "roles": ["teacher"],
+        "organization_id": "school-1",
+    }
+    headers = {**h.bearer(admin), "Idempotency-Key": "create-teacher-0001"}
+    first = client.post("/accounts", json=body, headers=headers)
+    again = client.post("/accounts", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert len(h.codes_sent(db, "+77010000003")) == 1
+    other = client.post("/accounts", json={**body, "roles": ["admin"]}, headers=headers)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
