@@ -198,3 +198,11 @@ def test_bad_input_is_a_clear_4xx(client):
     r = client.get("/registrations/nope")
     assert r.status_code == 404 and r.json["code"] == "registration_not_found"
     assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_a_registration_may_look_up_only_a_few_iins(client, db, h):
+    reg = _confirmed(client, db, h)
+    for iin in ("230517512034", "100315544107", "950423451048"):
+        assert client.post(f"/registrations/{reg}/person", json={"iin": iin}).status_code == 200
+    r = client.post(f"/registrations/{reg}/person", json={"iin": "950423451048"})
+    assert r.status_code == 429 and r.json["code"] == "too_many_lookups"

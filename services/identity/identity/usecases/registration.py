@@ -25,6 +25,7 @@ from identity.usecases.common import (
 )
 
 REGISTRATION_TTL = dt.timedelta(hours=24)
+MAX_LOOKUPS = 3
 
 
 def _load(deps: Deps, registration_id: str) -> dict:
@@ -216,6 +217,15 @@ def set_person(deps: Deps, registration_id: str, data: dict) -> dict:
     if not manual:
         if parsed is None:
             raise Problem(422, "validation_failed", "Give the IIN.", field="iin")
+        # The registry answers with personal data: a registration may look up a few IINs only.
+        looked = deps.db[store.REGISTRATIONS].update_one(
+            {"_id": doc["_id"], "lookups": {"$not": {"$gte": MAX_LOOKUPS}}},
+            {"$inc": {"lookups": 1}},
+        )
+        if not looked.matched_count:
+            raise Problem(
+                429, "too_many_lookups", "Too many IINs tried. Start again later.", field="iin"
+            )
         person = deps.registry.find_person(parsed.value)
         if person is None:
             raise Problem(
