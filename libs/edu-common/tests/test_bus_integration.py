@@ -201,3 +201,30 @@ def test_envelope_carries_the_documented_fields():
     }
     assert raw["type"] == "testsvc.thing.happened" and env.routing_key.endswith(".v1")
     uuid.UUID(raw["id"])
+
+
+def test_dead_letters_can_be_listed_and_replayed(mongo_db, amqp_url, running, wait_until):
+    from edu_common import deadletters
+
+    setup_db(mongo_db)
+    healed = threading.Event()
+
+    def broken_until_healed(envelope, ctx):
+        if not healed.is_set():
+            raise RuntimeError("downstream is down")
+        effect_handler(envelope, ctx)
+
+    sub = consumer.Subscription.on(
+        "effects", [THING], broken_until_healed, max_attempts=2, retry_base_seconds=0.05
+    )
+    running(mongo_db, amqp_url, [sub])
+    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
+    record(mongo_db, 5)
+    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects.dead") == 1, message="dead")
+    [row] = deadletters.peek(amqp_url, "consumersvc.effects")
+    assert "downstream is down" in row["error"] and row["attempts"] == 2
+    assert queue_depth(amqp_url, "consumersvc.effects.dead") == 1  # peeking leaves it there
+    healed.set()
+    assert deadletters.replay(amqp_url, "consumersvc.effects") == 1
+    wait_until(lambda: mongo_db.effects.find_one({"n": 5}), message="replayed effect")
+    assert queue_depth(amqp_url, "consumersvc.effects.dead") == 0
