@@ -79,5 +79,10 @@ def retry_queue(main: str) -> Queue:
     )
 
 
-def dead_queue(main: str, *, amqp: bool) -> Queue:
-    return Queue(f"{main}.dead", durable=True, queue_arguments=QUORUM if amqp else None)
+def dead_queue(main: str, *, amqp: bool, ttl_seconds: int | None = None) -> Queue:
+    if not amqp:
+        return Queue(f"{main}.dead", durable=True)
+    arguments = dict(QUORUM)
+    if ttl_seconds:
+        arguments["x-message-ttl"] = ttl_seconds * 1000
+    return Queue(f"{main}.dead", durable=True, queue_arguments=arguments)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -65,6 +66,8 @@ class Subscription:
     max_attempts: int = 5
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 300.0
+    # Dead letters of events that carry secrets (one-time codes) should not outlive them.
+    dead_letter_ttl_seconds: int | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +80,10 @@ class Subscription:
 
 class _AlreadyDone(Exception):
     pass
+
+
+class Reject(Exception):
+    """Raise from a handler for an event that can never be handled: parked at once, no retries."""
 
 
 def handle_once(db: Database, queue: str, sub: Subscription, envelope: Envelope) -> bool:
@@ -121,6 +128,10 @@ class Worker(ConsumerMixin):
         self.connection = bus.connection(url)
         self.subscriptions = subscriptions
         self.last_tick = time.monotonic()
+        self.ready = threading.Event()  # set once every queue is declared and consumed
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.ready.set()
 
     def queue_name(self, sub: Subscription) -> str:
         return f"{self.service}.{sub.name}"
@@ -131,7 +142,8 @@ class Worker(ConsumerMixin):
         for sub in self.subscriptions:
             name = self.queue_name(sub)
             main = bus.consumer_queue(name, list(sub.events), amqp=self.amqp)
-            declared = [main, bus.dead_queue(name, amqp=self.amqp)]
+            dead = bus.dead_queue(name, amqp=self.amqp, ttl_seconds=sub.dead_letter_ttl_seconds)
+            declared = [main, dead]
             if self.amqp:
                 declared.append(bus.retry_queue(name))
             for q in declared:
@@ -197,7 +209,7 @@ class Worker(ConsumerMixin):
                         error,
                         extra={"event_id": envelope.id, "trace": traceback.format_exc(limit=5)},
                     )
-                    if attempt >= sub.max_attempts:
+                    if attempt >= sub.max_attempts or isinstance(exc, Reject):
                         self._park(producer, queue, message, body, headers, error, attempt)
                         CONSUMED.labels(queue, "dead").inc()
                         break

@@ -1,0 +1,112 @@
+"""sms-notify's own database: the messages collection and the indexes that keep its rules.
+
+A message document::
+
+    _id              our message id (uuid hex), also given to providers
+    event_id         the event that asked for it; kind, purpose: what it is about
+    channel, to      "email" and an address, or "sms" and an E.164 phone
+    language         the language of the text (after any fallback to English)
+    subject, body    the text as stored: the code replaced by CODE_MASK
+    secret           {"code": ...}: only while the message may still be sent
+    status           queued -> sending -> sent | failed (sending -> queued to try again)
+    attempts, next_attempt_at, lease_until, claim, last_error
+    provider, provider_id, created_at, updated_at, sent_at, failed_at
+    expires_at       after it the content is worthless: it is failed, not sent
+    challenge_id, account_id, correlation_id, requested_language: where it came from
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from edu_common.mongo import Index
+
+MESSAGES = "messages"
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+# What stored texts show instead of the code. Never a character a template uses itself.
+CODE_MASK = "••••••"
+
+_IDENTITY = ("event_id", "to", "channel")
+
+INDEXES = [
+    # Exactly one message per (event, recipient, channel), however often the event arrives.
+    Index(MESSAGES, [(k, 1) for k in _IDENTITY], unique=True, name="one_message_per_event"),
+    Index(MESSAGES, [("status", 1), ("next_attempt_at", 1)], name="messages_due"),
+    Index(MESSAGES, [("status", 1), ("lease_until", 1)], name="messages_leased"),
+]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_message(
+    *,
+    event_id: str,
+    kind: str,
+    purpose: str | None,
+    channel: str,
+    to: str,
+    language: str,
+    subject: str | None,
+    body: str,
+    secret: dict[str, str] | None,
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    **extra,
+) -> dict:
+    return {
+        "_id": new_id(),
+        "event_id": event_id,
+        "kind": kind,
+        "purpose": purpose,
+        "channel": channel,
+        "to": to,
+        "language": language,
+        "subject": subject,
+        "body": body,
+        "secret": secret,
+        "status": QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "provider": None,
+        "provider_id": None,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+        "sent_at": None,
+        "expires_at": expires_at,
+        **extra,
+    }
+
+
+def insert_once(db: Database, message: dict, session: ClientSession | None = None) -> bool:
+    """Store the message unless one exists for its (event, recipient, channel).
+
+    An upsert rather than an insert: a second copy is a no-op, not an error that would abort
+    the surrounding transaction. Answers whether this call stored it.
+    """
+    key = {k: message[k] for k in _IDENTITY}
+    rest = {k: v for k, v in message.items() if k not in key}
+    result = db[MESSAGES].update_one(key, {"$setOnInsert": rest}, upsert=True, session=session)
+    return result.upserted_id is not None
+
+
+def reveal(text: str | None, secret: dict | None) -> str | None:
+    """The text as the recipient must see it: the mask replaced by the code."""
+    if text is None or not secret:
+        return text
+    return text.replace(CODE_MASK, secret["code"])
+
+
+def find(db: Database, message_id: str) -> dict | None:
+    return db[MESSAGES].find_one({"_id": message_id})

@@ -1,0 +1,51 @@
+"""Settings come from the environment; passwords may come from files and never show in repr."""
+
+from __future__ import annotations
+
+import pytest
+
+from edu_common.config import ConfigError
+from sms_notify.settings import Settings
+
+VARS = [
+    "MONGO_URL", "MONGO_DATABASE", "AMQP_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
+    "SMTP_PASSWORD", "SMTP_PASSWORD_FILE", "SMTP_TLS", "MAIL_FROM", "SMSC_URL", "SMSC_LOGIN",
+    "SMSC_PASSWORD", "SMSC_PASSWORD_FILE", "SMSC_SENDER",
+]  # fmt: skip
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    for name in VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_point_at_the_dev_inbox(environ):
+    settings = Settings.from_env()
+    assert settings.database == "sms_notify"
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("127.0.0.1", 1025, False)
+    assert settings.smsc_url == "http://127.0.0.1:8025/sys/send.php"
+    assert settings.smsc_login == "dev"
+    assert settings.smsc_password.startswith("dev-only")
+    assert settings.mail_from == "no-reply@edu.example.kz"
+    assert settings.smtp_user is None and settings.smsc_sender is None
+
+
+def test_passwords_from_the_environment_or_a_file_stay_out_of_repr(environ, tmp_path):
+    secret = tmp_path / "smsc_password"
+    secret.write_text("from-a-file\n")
+    environ.setenv("SMSC_PASSWORD_FILE", str(secret))
+    environ.setenv("SMTP_PASSWORD", "from-the-env")
+    environ.setenv("SMTP_TLS", "true")
+    settings = Settings.from_env()
+    assert settings.smsc_password == "from-a-file"
+    assert settings.smtp_password == "from-the-env"
+    assert settings.smtp_tls is True
+    assert "from-a-file" not in repr(settings) and "from-the-env" not in repr(settings)
+
+
+def test_an_unreadable_secret_file_is_a_clear_error(environ, tmp_path):
+    environ.setenv("SMTP_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="SMTP_PASSWORD_FILE"):
+        Settings.from_env()
