@@ -59,7 +59,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def broker_url() -> str:
-    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
     parsed = urlparse(url)
     if parsed.scheme.startswith("amqp") and port_open(parsed.port or 5672, parsed.hostname):
         say(f"RabbitMQ answers at {parsed.hostname}:{parsed.port or 5672}")
@@ -190,23 +190,24 @@ def pump(proc: Proc) -> None:
         sys.stdout.flush()
 
 
-def wait_ready(url: str, deadline: float) -> bool:
-    while time.monotonic() < deadline:
+def wait_ready(proc: Proc, deadline: float, stopping: threading.Event) -> bool:
+    while time.monotonic() < deadline and not stopping.is_set():
+        if proc.popen.poll() is not None:
+            return False
         try:
-            with urlopen(url, timeout=1) as resp:  # noqa: S310 - a local URL we built
+            with urlopen(proc.ready_url, timeout=1) as resp:  # noqa: S310 - our own local URL
                 if resp.status == 200:
                     return True
         except OSError:
             pass
-        time.sleep(0.2)
+        stopping.wait(0.2)
     return False
 
 
 def main() -> int:
     DATA.mkdir(exist_ok=True)
-    busy = [
-        p for p in (MONGO_PORT, INBOX_HTTP, INBOX_SMTP, *(s[2] for s in SERVICES)) if port_open(p)
-    ]
+    ports = (MONGO_PORT, INBOX_HTTP, INBOX_SMTP, *(p for s in SERVICES for p in s[2:]))
+    busy = [p for p in ports if port_open(p)]
     if busy:
         say(f"ports already in use: {busy}. Is the platform already running? Stop it first.")
         return 1
@@ -243,8 +244,12 @@ def main() -> int:
                         raise RuntimeError("the embedded MongoDB-compatible server did not start")
                     time.sleep(0.1)
         for proc in started:
-            if proc.ready_url and not wait_ready(proc.ready_url, time.monotonic() + 60):
+            if proc.ready_url and not wait_ready(proc, time.monotonic() + 60, stopping):
+                if stopping.is_set():
+                    break
                 raise RuntimeError(f"{proc.name} did not become ready at {proc.ready_url}")
+        if stopping.is_set():
+            return 0
         say("ready:")
         say("  identity      http://127.0.0.1:8001  (OpenAPI: /openapi.json)")
         say("  applicant     http://127.0.0.1:8002")

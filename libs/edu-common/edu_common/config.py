@@ -54,4 +54,4 @@ def env_bool(name: str, default: bool) -> bool:
 
 # Development defaults: only ever used when the variable is unset on a developer's machine.
 DEV_MONGO_URL = "mongodb://127.0.0.1:27017/?directConnection=true"
-DEV_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEV_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"

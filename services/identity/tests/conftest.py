@@ -53,7 +53,7 @@ def settings(mongo_url, tmp_path, eds_dir):
     return Settings(
         mongo_url=mongo_url,
         database=f"identity_{uuid.uuid4().hex[:10]}",
-        amqp_url="amqp://guest:guest@127.0.0.1:5672//",
+        amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
         password_policy="strict",
         code_pepper=b"test-pepper-0123456789",
         signing_keys_dir=str(keys),
