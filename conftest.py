@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from urllib.parse import quote
 
 import pymongo
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parent
 AMQP_HOST = os.environ.get("TEST_AMQP_HOST", "127.0.0.1")
@@ -40,6 +42,12 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {message or predicate}")
         time.sleep(interval)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port nobody listens on (for a provider or broker that is down)."""
+    return free_port()
 
 
 @pytest.fixture(name="wait_until")
@@ -202,6 +210,54 @@ def tcp_proxy():
     yield make
     for p in proxies:
         p.stop()
+
+
+class Inbox:
+    """The dev inbox as its own process: SMTP and an SMSC.kz-shaped HTTP API."""
+
+    def __init__(self, log_path: Path):
+        self.http_port, self.smtp_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.smsc_url = f"{self.url}/sys/send.php"
+        command = [
+            sys.executable, "-m", "dev.inbox", "--host", "127.0.0.1",
+            "--http-port", str(self.http_port), "--smtp-port", str(self.smtp_port),
+        ]  # fmt: skip
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
+
+    def healthy(self) -> bool:
+        if self.process.poll() is not None:
+            pytest.fail(f"dev inbox exited:\n{self.log_path.read_text()}")
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def messages(self, to: str) -> list[dict]:
+        answer = requests.get(f"{self.url}/messages", params={"to": to}, timeout=5)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def inbox(tmp_path, wait_until):
+    box = Inbox(tmp_path / "inbox.log")
+    try:
+        wait_until(box.healthy, timeout=20, message="dev inbox")
+        yield box
+    finally:
+        box.stop()
 
 
 sys.path.insert(0, str(ROOT))

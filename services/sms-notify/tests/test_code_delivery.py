@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
 
 import pika
 import pytest
-import requests
 
 from edu_common import consumer, mongo
 from sms_notify import delivery, store
@@ -27,60 +22,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
 EXCHANGE = "identity.internal"
 ROUTING_KEY = "identity.code.requested.v1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """The dev inbox as its own process: SMTP and an SMSC.kz-shaped HTTP API."""
-
-    def __init__(self, log_path: Path):
-        self.http_port, self.smtp_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.http_port}"
-        self.smsc_url = f"{self.url}/sys/send.php"
-        command = [
-            sys.executable, "-m", "dev.inbox", "--host", "127.0.0.1",
-            "--http-port", str(self.http_port), "--smtp-port", str(self.smtp_port),
-        ]  # fmt: skip
-        self.log_path = log_path
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
-
-    def healthy(self) -> bool:
-        if self.process.poll() is not None:
-            pytest.fail(f"dev inbox exited:\n{self.log_path.read_text()}")
-        try:
-            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    def messages(self, to: str) -> list[dict]:
-        answer = requests.get(f"{self.url}/messages", params={"to": to}, timeout=5)
-        answer.raise_for_status()
-        return answer.json()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def inbox(tmp_path, wait_until):
-    box = Inbox(tmp_path / "inbox.log")
-    try:
-        wait_until(box.healthy, timeout=20, message="dev inbox")
-        yield box
-    finally:
-        box.stop()
 
 
 @pytest.fixture
@@ -224,10 +165,16 @@ def test_an_event_delivered_twice_sends_one_message(
 
 
 def test_a_provider_outage_leaves_the_message_queued_until_the_sweep(
-    settings, inbox, run_worker, mongo_db, amqp_url, wait_until
+    settings,
+    inbox,
+    run_worker,
+    mongo_db,
+    amqp_url,
+    wait_until,
+    unused_port,
 ):
     channels = build_channels(settings)
-    channels["sms"] = SmscChannel(f"http://127.0.0.1:{free_port()}", "dev", "dev")  # nobody there
+    channels["sms"] = SmscChannel(f"http://127.0.0.1:{unused_port}", "dev", "dev")  # nobody there
     run_worker(channels)
     event = code_event(purpose="password_reset", channel="sms", to="+77017654321")
     publish(amqp_url, event)
