@@ -32,7 +32,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05, message: str = ""):
     """Poll predicate until it returns something truthy; fail after the deadline."""
     deadline = time.monotonic() + timeout
     while True:
