@@ -9,7 +9,7 @@ from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
 from identity import store
-from identity.adapters.eds import EdsVerifier
+from identity.adapters.eds import ReloadingEdsVerifier
 from identity.api import BLUEPRINTS
 from identity.deps import Deps
 from identity.domain.passwords import PasswordHasher, policy_named
@@ -22,7 +22,9 @@ def build_deps(settings: Settings, **overrides) -> Deps:
     db = mongo.database(settings.mongo_url, settings.database)
     eds = None
     if settings.eds_trusted_ca_file:
-        eds = EdsVerifier(settings.eds_trusted_ca_file, list(settings.eds_crl_files) or None)
+        eds = ReloadingEdsVerifier(
+            settings.eds_trusted_ca_file, list(settings.eds_crl_files) or None
+        )
     parts = dict(
         settings=settings,
         db=db,

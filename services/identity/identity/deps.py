@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pymongo.database import Database
 
 from edu_common.registry import PopulationRegistry
-from identity.adapters.eds import EdsVerifier
+from identity.adapters.eds import EdsVerifier, ReloadingEdsVerifier
 from identity.domain.passwords import PasswordHasher, PasswordPolicy
 from identity.settings import Settings
 from identity.tokens import KeyRing
@@ -27,7 +27,7 @@ class Deps:
     hasher: PasswordHasher
     policy: PasswordPolicy
     registry: PopulationRegistry
-    eds: EdsVerifier | None
+    eds: EdsVerifier | ReloadingEdsVerifier | None
     clock: Callable[[], dt.datetime] = field(default=utcnow)
 
     def now(self) -> dt.datetime:

@@ -165,3 +165,44 @@ def test_digital_signature_from_an_untrusted_ca_is_refused(client, db, h, tmp_pa
         },
     )
     assert r.status_code == 401 and r.json["code"] == "eds_untrusted"
+
+
+def test_a_new_crl_is_picked_up_without_a_restart(eds_dir):
+    from identity.adapters.eds import EdsError, ReloadingEdsVerifier
+
+    cert, key = devca.issue_certificate(eds_dir, "950423451048", "АХМЕТОВА АЙГЕРИМ")
+    crl = devca.write_crl(eds_dir)
+    verifier = ReloadingEdsVerifier(str(eds_dir / "ca.pem"), [str(crl)], check_every=0)
+    assert verifier.verify(cert, devca.sign_nonce(key, "n1"), "n1").iin == "950423451048"
+    devca.write_crl(eds_dir, revoke=[cert])
+    with pytest.raises(EdsError) as err:
+        verifier.verify(cert, devca.sign_nonce(key, "n2"), "n2")
+    assert err.value.code == "eds_revoked"
+
+
+def test_request_id_follows_into_the_events_it_causes(client, db, h):
+    r = client.post("/registrations", json={"email": "rid@example.kz"},
+                    headers={"X-Request-Id": "req-from-gateway-1"})  # fmt: skip
+    assert r.headers["X-Request-Id"] == "req-from-gateway-1"
+    [doc] = [d for d in db.outbox.find() if d["body"]["data"].get("to") == "rid@example.kz"]
+    assert doc["body"]["correlation_id"] == "req-from-gateway-1"
+    assert doc["headers"]["x-request-id"] == "req-from-gateway-1"
+    assert doc["headers"]["traceparent"].startswith("00-")
+
+
+def test_requests_work_while_the_broker_is_away(settings, clock, mongo_client, unused_port):
+    import dataclasses
+
+    from identity.app import create_app
+    from identity.domain.passwords import PasswordHasher
+
+    away = dataclasses.replace(settings, amqp_url=f"amqp://guest:guest@127.0.0.1:{unused_port}/")
+    app = create_app(away, clock=clock, hasher=PasswordHasher(memory_cost=1024, time_cost=1))
+    client = app.test_client()
+    try:
+        assert client.post("/registrations", json={"email": "b@example.kz"}).status_code == 201
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json["checks"]["broker"] is False
+        assert app.extensions["identity"].db.outbox.count_documents({"sent_at": None}) >= 1
+    finally:
+        mongo_client.drop_database(away.database)

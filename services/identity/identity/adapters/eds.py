@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import os
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +37,8 @@ from cryptography.x509.verification import (
     Store,
     VerificationError,
 )
+
+log = logging.getLogger(__name__)
 
 BAD_CERTIFICATE = "eds_bad_certificate"
 BAD_SIGNATURE = "eds_bad_signature"
@@ -424,3 +430,38 @@ def _removed_from_crl(entry: x509.RevokedCertificate) -> bool:
     except (x509.ExtensionNotFound, ValueError):
         return False
     return reason == x509.ReasonFlags.remove_from_crl
+
+
+class ReloadingEdsVerifier:
+    """An EdsVerifier that reloads when its files change: the national CA publishes a new CRL
+    about daily, and a verifier holding yesterday's would refuse every signature."""
+
+    def __init__(self, trusted_ca_file: str, crl_files: list[str] | None = None,
+                 check_every: float = 60.0) -> None:  # fmt: skip
+        self._files = [trusted_ca_file, *(crl_files or [])]
+        self._args = (trusted_ca_file, crl_files)
+        self._check_every = check_every
+        self._lock = threading.Lock()
+        self._stamp = self._mtimes()
+        self._checked = time.monotonic()
+        self._verifier = EdsVerifier(*self._args)
+
+    def _mtimes(self) -> tuple[float, ...]:
+        return tuple(os.stat(f).st_mtime_ns for f in self._files)
+
+    def _current(self) -> EdsVerifier:
+        if time.monotonic() - self._checked < self._check_every:
+            return self._verifier
+        with self._lock:
+            self._checked = time.monotonic()
+            try:
+                stamp = self._mtimes()
+                if stamp != self._stamp:
+                    self._verifier = EdsVerifier(*self._args)
+                    self._stamp = stamp
+            except (OSError, ValueError) as exc:
+                log.error("EDS trust files could not be reloaded; keeping the loaded ones: %s", exc)
+        return self._verifier
+
+    def verify(self, certificate_pem: str, signature_b64: str, nonce: str, now=None):
+        return self._current().verify(certificate_pem, signature_b64, nonce, now=now)
