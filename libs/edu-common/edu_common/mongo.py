@@ -24,12 +24,15 @@ class Index:
     collection: str
     keys: list[tuple[str, int]]
     unique: bool = False
+    sparse: bool = False
     name: str | None = None
     expire_after_seconds: int | None = None
     partial: dict | None = None
 
     def options(self) -> dict:
         opts: dict[str, Any] = {"unique": self.unique}
+        if self.sparse:
+            opts["sparse"] = True
         if self.name:
             opts["name"] = self.name
         if self.expire_after_seconds is not None:

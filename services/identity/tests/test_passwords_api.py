@@ -178,3 +178,21 @@ def test_a_retried_create_with_the_same_idempotency_key_happens_once(client, db,
     assert len(h.codes_sent(db, "+77010000003")) == 1
     other = client.post("/accounts", json={**body, "roles": ["admin"]}, headers=headers)
     assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+
+
+def test_accounts_without_an_email_do_not_collide_and_lookups_use_the_index(client, db, h):
+    admin = admin_tokens(client, h)
+    for iin in ("100315544107", "230517512034"):
+        r = client.post(
+            "/accounts",
+            headers=h.bearer(admin),
+            json={
+                "iin": iin,
+                "phone": "+77010000003",
+                "roles": ["teacher"],
+                "organization_id": "s1",
+            },
+        )
+        assert r.status_code == 201, r.json
+    plan = str(db.accounts.find({"iin": "100315544107"}).explain()["queryPlanner"])
+    assert "IXSCAN" in plan and "one_account_per_iin" in plan  # every sign-in looks up by IIN

@@ -399,7 +399,7 @@ def complete(deps: Deps, registration_id: str, consents: dict, client: str | Non
     }
 
     def work(session):
-        deps.db[store.ACCOUNTS].insert_one(account, session=session)
+        deps.db[store.ACCOUNTS].insert_one(store.without_missing_keys(account), session=session)
         deps.db[store.REGISTRATIONS].update_one(
             {"_id": doc["_id"], "completed_at": {"$exists": False}},
             {"$set": {"completed_at": now, "account_id": account_id}},

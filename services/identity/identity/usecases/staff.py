@@ -142,7 +142,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
     channel, to = ("sms", phone) if phone else ("email", email)
 
     def work(session):
-        deps.db[store.ACCOUNTS].insert_one(account, session=session)
+        deps.db[store.ACCOUNTS].insert_one(store.without_missing_keys(account), session=session)
         request_code_delivery(
             deps,
             session,
@@ -198,7 +198,7 @@ def ensure_bootstrap_admin(deps: Deps) -> None:
     )
 
     def work(session):
-        deps.db[store.ACCOUNTS].insert_one(account, session=session)
+        deps.db[store.ACCOUNTS].insert_one(store.without_missing_keys(account), session=session)
         outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
         audit.record(
             deps,
