@@ -10,21 +10,10 @@ AUDIT = "audit"
 THROTTLE = "throttle"
 
 INDEXES = [
-    # One cabinet per IIN and per e-mail.
-    Index(
-        ACCOUNTS,
-        [("iin", 1)],
-        unique=True,
-        name="one_account_per_iin",
-        partial={"iin": {"$type": "string"}},
-    ),
-    Index(
-        ACCOUNTS,
-        [("email", 1)],
-        unique=True,
-        name="one_account_per_email",
-        partial={"email": {"$type": "string"}},
-    ),
+    # One cabinet per IIN and per e-mail. Sparse, not partial: planners use a sparse index for
+    # the equality lookup of every sign-in; accounts without an IIN or e-mail lack the field.
+    Index(ACCOUNTS, [("iin", 1)], unique=True, sparse=True, name="one_account_per_iin"),
+    Index(ACCOUNTS, [("email", 1)], unique=True, sparse=True, name="one_account_per_email"),
     Index(ACCOUNTS, [("phone", 1)], name="accounts_phone"),
     Index(REGISTRATIONS, [("expires_at", 1)], name="registrations_ttl", expire_after_seconds=0),
     Index(CHALLENGES, [("expires_at", 1)], name="challenges_ttl", expire_after_seconds=0),
