@@ -1,0 +1,1 @@
+"""Benchmarks: each one starts what it needs, compares against its baseline, and cleans up."""
