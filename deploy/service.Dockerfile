@@ -1,11 +1,17 @@
 # syntax=docker/dockerfile:1
-# kindergarten: one image, two process kinds scaled separately.
+# One image per service, built from this file with the service named by build arguments:
+#   docker build -f deploy/service.Dockerfile --build-arg SERVICE=identity \
+#                --build-arg PACKAGE=identity -t edu/identity:0.1.0 .
+# Two process kinds, scaled separately:
 #   web (default):  gunicorn, HTTP on 8000 (/healthz, /readyz, /metrics)
-#   worker:         python -m kindergarten.worker (events + outbox relay), metrics and /healthz on 9100
-# Build from the repository root: docker build -f services/kindergarten/Dockerfile -t edu/kindergarten:0.1.0 .
+#   worker:         python -m <PACKAGE>.worker (events + outbox relay), /healthz and /metrics on 9100
 
 # --- build: every wheel is made here, so the runtime image carries no build tooling.
+ARG SERVICE
+ARG PACKAGE
+
 FROM python:3.11-slim AS build
+ARG SERVICE
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -13,14 +19,16 @@ WORKDIR /src
 COPY requirements/runtime.txt requirements/runtime.txt
 RUN pip wheel --wheel-dir /wheels/deps -r requirements/runtime.txt
 COPY libs/edu-common libs/edu-common
-COPY services/kindergarten services/kindergarten
-RUN pip wheel --no-deps --wheel-dir /wheels/local ./libs/edu-common ./services/kindergarten
+COPY services/${SERVICE} services/${SERVICE}
+RUN pip wheel --no-deps --wheel-dir /wheels/local ./libs/edu-common ./services/${SERVICE}
 
 # --- runtime
 FROM python:3.11-slim AS runtime
-LABEL org.opencontainers.image.title="edu-kindergarten" \
-      org.opencontainers.image.description="The kindergarten queue, places, referrals, escorts and attendance."
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ARG SERVICE
+ARG PACKAGE
+LABEL org.opencontainers.image.title="edu-${SERVICE}"
+ENV SERVICE_PACKAGE=${PACKAGE} \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -40,4 +48,4 @@ RUN --mount=type=bind,from=build,source=/src/requirements/runtime.txt,target=/tm
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000 9100
-CMD ["gunicorn", "--config", "python:edu_common.gunicorn_conf", "kindergarten.app:create_app()"]
+CMD ["sh", "-c", "exec gunicorn --config python:edu_common.gunicorn_conf \"${SERVICE_PACKAGE}.app:create_app()\""]
