@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 
 from pymongo.client_session import ClientSession
 
-from edu_common import outbox
+from edu_common import mongo, outbox
 from edu_common.web.problems import Problem
 from identity import events, store
 from identity.deps import Deps
@@ -84,3 +85,47 @@ def find_account(deps: Deps, account_id: str) -> dict | None:
 
 def language_of(account: dict | None, fallback: str = "ru") -> str:
     return (account or {}).get("language") or fallback
+
+
+def open_code_challenge(
+    deps: Deps,
+    *,
+    kind: str,
+    purpose: str,
+    account: dict,
+    channel: str,
+    to: str,
+    challenge_id: str | None = None,
+) -> dict:
+    """Store a code challenge for an account and ask for its delivery, in one transaction."""
+    challenge_id = challenge_id or uuid.uuid4().hex
+    code, state = codes.new_code(deps.now(), deps.settings.code_pepper, challenge_id)
+
+    def work(session):
+        deps.db[store.CHALLENGES].insert_one(
+            {
+                "_id": challenge_id,
+                "kind": kind,
+                "account_id": account["_id"],
+                "to": to,
+                "code": state_to_doc(state),
+                # Kept a little past the code's own expiry, to answer "expired", not "unknown".
+                "expires_at": state.expires_at + dt.timedelta(minutes=5),
+            },
+            session=session,
+        )
+        request_code_delivery(
+            deps,
+            session,
+            challenge_id=challenge_id,
+            purpose=purpose,
+            channel=channel,
+            to=to,
+            code=code,
+            language=language_of(account),
+            expires_at=state.expires_at,
+            account_id=account["_id"],
+        )
+
+    mongo.in_transaction(deps.db, work)
+    return {"challenge_id": challenge_id, "expires_at": state.expires_at}

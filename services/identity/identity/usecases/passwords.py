@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from edu_common import mongo, outbox
@@ -11,19 +10,28 @@ from edu_common.web.problems import Problem
 from identity import audit, events, guard, store
 from identity.deps import Deps
 from identity.domain import codes, passwords, throttle
-from identity.usecases.common import (
-    find_account,
-    language_of,
-    request_code_delivery,
-    state_to_doc,
-)
+from identity.usecases.common import find_account, language_of, open_code_challenge
 from identity.usecases.registration import check_new_password
 from identity.usecases.sessions import _consume_code, end_sessions
 
 
 def _store_new_password(
-    deps: Deps, account: dict, new_password: str, reason: str, keep_session: str | None
+    deps: Deps,
+    account: dict,
+    new_password: str,
+    confirmation: str,
+    reason: str,
+    keep_session: str | None,
 ) -> int:
+    check_new_password(
+        deps,
+        new_password,
+        confirmation,
+        email=account.get("email"),
+        iin=account.get("iin"),
+        lang=language_of(account),
+        field="new_password",
+    )
     history = account.get("password_history") or [account["password_hash"]]
     if passwords.reuses_recent(new_password, history, deps.hasher):
         raise Problem(
@@ -98,21 +106,9 @@ def change_password(
             field="current_password",
         )
     guard.succeeded(deps, key)
-    check_new_password(
-        deps,
-        new,
-        confirmation,
-        email=account.get("email"),
-        iin=account.get("iin"),
-        lang=language_of(account),
-        field="new_password",
-    )
     reason = "first" if account.get("must_change_password") else "change"
-    ended = _store_new_password(deps, account, new, reason, keep_session=session_id)
+    ended = _store_new_password(deps, account, new, confirmation, reason, session_id)
     return {"changed": True, "other_sessions_ended": ended}
-
-
-RESET_TTL = codes.CODE_TTL + dt.timedelta(minutes=5)
 
 
 def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
@@ -129,40 +125,24 @@ def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
             guard.check(deps, target_key, throttle.CODE_PER_TARGET)
         except Problem:
             account = None  # silently send nothing more; the answer stays the same
-    if account is None:
-        return {"id": reset_id, "expires_at": now + codes.CODE_TTL}
-    code, state = codes.new_code(now, deps.settings.code_pepper, reset_id)
     # By e-mail when asked by e-mail; by SMS when asked by IIN and a phone is known.
-    by_sms = not email and account.get("phone")
-    channel, to = ("sms", account["phone"]) if by_sms else ("email", account["email"])
-
-    def work(session):
-        deps.db[store.CHALLENGES].insert_one(
-            {
-                "_id": reset_id,
-                "kind": "reset",
-                "account_id": account["_id"],
-                "code": state_to_doc(state),
-                "expires_at": now + RESET_TTL,
-            },
-            session=session,
-        )
-        request_code_delivery(
-            deps,
-            session,
-            challenge_id=reset_id,
-            purpose="password_reset",
-            channel=channel,
-            to=to,
-            code=code,
-            language=language_of(account),
-            expires_at=state.expires_at,
-            account_id=account["_id"],
-        )
-
-    mongo.in_transaction(deps.db, work)
+    by_sms = account is not None and not email and account.get("phone")
+    channel, to = (
+        ("sms", account.get("phone")) if by_sms else ("email", (account or {}).get("email"))
+    )
+    if account is None or not to:
+        return {"id": reset_id, "expires_at": now + codes.CODE_TTL}
+    challenge = open_code_challenge(
+        deps,
+        kind="reset",
+        purpose="password_reset",
+        account=account,
+        channel=channel,
+        to=to,
+        challenge_id=reset_id,
+    )
     guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
-    return {"id": reset_id, "expires_at": state.expires_at}
+    return {"id": reset_id, "expires_at": challenge["expires_at"]}
 
 
 def complete_reset(deps: Deps, reset_id: str, code: str, new: str, confirmation: str) -> dict:
@@ -170,14 +150,5 @@ def complete_reset(deps: Deps, reset_id: str, code: str, new: str, confirmation:
     account = find_account(deps, challenge["account_id"])
     if account is None:
         raise Problem(404, "challenge_not_found", field="id")
-    check_new_password(
-        deps,
-        new,
-        confirmation,
-        email=account.get("email"),
-        iin=account.get("iin"),
-        lang=language_of(account),
-        field="new_password",
-    )
-    ended = _store_new_password(deps, account, new, "reset", keep_session=None)
+    ended = _store_new_password(deps, account, new, confirmation, "reset", keep_session=None)
     return {"changed": True, "sessions_ended": ended}

@@ -22,8 +22,7 @@ from identity.usecases.common import (
     check_code,
     code_problem,
     find_account_by_iin,
-    language_of,
-    request_code_delivery,
+    open_code_challenge,
     state_from_doc,
     state_to_doc,
 )
@@ -160,39 +159,12 @@ def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
         raise Problem(
             422, "no_account", "There is no cabinet for this IIN. Register first.", field="iin"
         )
-    now = deps.now()
-    challenge_id = uuid.uuid4().hex
-    code, state = codes.new_code(now, deps.settings.code_pepper, challenge_id)
-
-    def work(session):
-        deps.db[store.CHALLENGES].insert_one(
-            {
-                "_id": challenge_id,
-                "kind": "otp",
-                "account_id": account["_id"],
-                "phone": phone,
-                "code": state_to_doc(state),
-                "expires_at": state.expires_at + dt.timedelta(minutes=5),
-            },
-            session=session,
-        )
-        request_code_delivery(
-            deps,
-            session,
-            challenge_id=challenge_id,
-            purpose="login",
-            channel="sms",
-            to=phone,
-            code=code,
-            language=language_of(account),
-            expires_at=state.expires_at,
-            account_id=account["_id"],
-        )
-
-    mongo.in_transaction(deps.db, work)
+    challenge = open_code_challenge(
+        deps, kind="otp", purpose="login", account=account, channel="sms", to=phone
+    )
     # Every code sent counts: at most a handful of SMS per IIN per hour (SMS pumping).
     guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
-    return {"challenge_id": challenge_id, "expires_at": state.expires_at}
+    return challenge
 
 
 def _consume_code(deps: Deps, kind: str, challenge_id: str, code: str) -> dict:
