@@ -129,3 +129,25 @@ def open_code_challenge(
 
     mongo.in_transaction(deps.db, work)
     return {"challenge_id": challenge_id, "expires_at": state.expires_at}
+
+
+def consume_code(deps: Deps, kind: str, challenge_id: str, code: str) -> dict:
+    challenge = deps.db[store.CHALLENGES].find_one({"_id": challenge_id, "kind": kind})
+    if challenge is None:
+        raise Problem(
+            404,
+            "challenge_not_found",
+            "No such code request, or it has expired.",
+            field="challenge_id",
+        )
+    state = state_from_doc(challenge["code"])
+    result, new_state = check_code(deps, state, code, challenge_id)
+    updated = deps.db[store.CHALLENGES].update_one(
+        {"_id": challenge_id, "code.attempts": state.attempts, "code.used_at": state.used_at},
+        {"$set": {"code": state_to_doc(new_state)}},
+    )
+    if not updated.matched_count:
+        raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
+    if result is not CheckResult.OK:
+        raise code_problem(result, attempts_left=codes.attempts_left(new_state))
+    return challenge

@@ -10,9 +10,9 @@ from edu_common.web.problems import Problem
 from identity import audit, events, guard, store
 from identity.deps import Deps
 from identity.domain import codes, passwords, throttle
-from identity.usecases.common import find_account, language_of, open_code_challenge
+from identity.usecases.common import consume_code, find_account, language_of, open_code_challenge
 from identity.usecases.registration import check_new_password
-from identity.usecases.sessions import _consume_code, end_sessions
+from identity.usecases.sessions import end_sessions
 
 
 def _store_new_password(
@@ -146,7 +146,7 @@ def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
 
 
 def complete_reset(deps: Deps, reset_id: str, code: str, new: str, confirmation: str) -> dict:
-    challenge = _consume_code(deps, "reset", reset_id, code)
+    challenge = consume_code(deps, "reset", reset_id, code)
     account = find_account(deps, challenge["account_id"])
     if account is None:
         raise Problem(404, "challenge_not_found", field="id")

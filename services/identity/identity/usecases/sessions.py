@@ -16,16 +16,8 @@ from edu_common.web.problems import Problem
 from identity import audit, events, guard, store, tokens
 from identity.adapters.eds import EdsError
 from identity.deps import Deps
-from identity.domain import codes, passwords, throttle
-from identity.domain.codes import CheckResult
-from identity.usecases.common import (
-    check_code,
-    code_problem,
-    find_account_by_iin,
-    open_code_challenge,
-    state_from_doc,
-    state_to_doc,
-)
+from identity.domain import passwords, throttle
+from identity.usecases.common import consume_code, find_account_by_iin, open_code_challenge
 from identity.usecases.registration import normalise_phone
 
 EDS_CHALLENGE_TTL = dt.timedelta(minutes=5)
@@ -167,30 +159,8 @@ def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
     return challenge
 
 
-def _consume_code(deps: Deps, kind: str, challenge_id: str, code: str) -> dict:
-    challenge = deps.db[store.CHALLENGES].find_one({"_id": challenge_id, "kind": kind})
-    if challenge is None:
-        raise Problem(
-            404,
-            "challenge_not_found",
-            "No such code request, or it has expired.",
-            field="challenge_id",
-        )
-    state = state_from_doc(challenge["code"])
-    result, new_state = check_code(deps, state, code, challenge_id)
-    updated = deps.db[store.CHALLENGES].update_one(
-        {"_id": challenge_id, "code.attempts": state.attempts, "code.used_at": state.used_at},
-        {"$set": {"code": state_to_doc(new_state)}},
-    )
-    if not updated.matched_count:
-        raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
-    if result is not CheckResult.OK:
-        raise code_problem(result, attempts_left=codes.attempts_left(new_state))
-    return challenge
-
-
 def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None) -> dict:
-    challenge = _consume_code(deps, "otp", challenge_id, code)
+    challenge = consume_code(deps, "otp", challenge_id, code)
     account = deps.db[store.ACCOUNTS].find_one({"_id": challenge["account_id"]})
     if account is None:
         raise _bad_credentials()
