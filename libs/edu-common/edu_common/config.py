@@ -25,24 +25,22 @@ def env(name: str, default: str | None = None, *, required: bool = False) -> str
     return value
 
 
-def env_int(name: str, default: int) -> int:
+def _typed(name: str, default, cast, what: str):
     raw = env(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        return cast(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _typed(name, default, int, "an integer")
 
 
 def env_float(name: str, default: float) -> float:
-    raw = env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    return _typed(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:
