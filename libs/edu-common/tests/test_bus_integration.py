@@ -45,6 +45,9 @@ class Running:
             self.threads.append(threading.Thread(target=self.worker.run, daemon=True))
         for t in self.threads:
             t.start()
+        # Queues exist a moment before their bindings: publish only once the consumer is ready.
+        if self.worker:
+            assert self.worker.ready.wait(20), "consumer did not start"
 
     def close(self):
         self.stop.set()
@@ -101,7 +104,6 @@ def test_events_flow_from_outbox_to_consumer(mongo_db, amqp_url, running, wait_u
     setup_db(mongo_db)
     sub = consumer.Subscription.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     for n in range(5):
         record(mongo_db, n)
     wait_until(lambda: mongo_db.effects.count_documents({}) == 5, message="5 effects")
@@ -113,7 +115,6 @@ def test_redelivered_event_has_no_second_effect(mongo_db, amqp_url, running, wai
     setup_db(mongo_db)
     sub = consumer.Subscription.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     first = THING.make({"n": 1}).to_dict()
     marker = THING.make({"n": 2}).to_dict()
     for body in (first, first, marker):
@@ -131,7 +132,6 @@ def test_event_written_while_broker_down_is_delivered_later(
     proxy.stop()  # the relay's broker is unreachable from the start
     relay_url = amqp_url.replace(":5672/", f":{proxy.port}/")
     running(mongo_db, amqp_url, [sub], relay_url=relay_url)
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     record(mongo_db, 7)  # the write itself succeeds with the broker away
     assert outbox.pending_count(mongo_db) == 1
     proxy.start()
@@ -155,7 +155,6 @@ def test_failing_handler_is_retried_then_dead_lettered(mongo_db, amqp_url, runni
         "effects", [THING], flaky, max_attempts=3, retry_base_seconds=0.05
     )
     running(mongo_db, amqp_url, [sub])
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     record(mongo_db, 1)
     record(mongo_db, 2)
     wait_until(lambda: mongo_db.effects.find_one({"n": 1}), message="retried success")
@@ -169,7 +168,6 @@ def test_unreadable_message_is_parked_not_looped(mongo_db, amqp_url, running, wa
     setup_db(mongo_db)
     sub = consumer.Subscription.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     publish_raw(amqp_url, b'{"id": "not-a-uuid"}')
     wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects.dead") == 1, message="parked")
     assert mongo_db.effects.count_documents({}) == 0
@@ -218,7 +216,6 @@ def test_dead_letters_can_be_listed_and_replayed(mongo_db, amqp_url, running, wa
         "effects", [THING], broken_until_healed, max_attempts=2, retry_base_seconds=0.05
     )
     running(mongo_db, amqp_url, [sub])
-    wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects") >= 0, message="queue")
     record(mongo_db, 5)
     wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects.dead") == 1, message="dead")
     [row] = deadletters.peek(amqp_url, "consumersvc.effects")
