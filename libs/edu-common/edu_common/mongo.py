@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _clients: dict[str, pymongo.MongoClient] = {}
 _lock = threading.Lock()
@@ -65,7 +68,17 @@ def close_all() -> None:
         _clients.clear()
 
 
+@retry(
+    retry=retry_if_exception_type(pymongo.errors.ConnectionFailure),
+    wait=wait_exponential(multiplier=0.5, max=5),
+    stop=stop_after_delay(120),
+    before_sleep=lambda state: log.warning(
+        "database not reachable yet (%s); retrying", state.outcome.exception()
+    ),
+    reraise=True,
+)
 def ensure_indexes(db: Database, indexes: Iterable[Index]) -> None:
+    """Create the declared indexes; at start-up, waits up to two minutes for the database."""
     for index in indexes:
         db[index.collection].create_index(index.keys, **index.options())
 

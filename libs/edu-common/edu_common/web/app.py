@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import logging
 import os
 import time
@@ -9,6 +10,8 @@ from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -42,6 +45,41 @@ def _metrics() -> Response:
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+class InvalidParam(Schema):
+    name = fields.String(metadata={"description": "The field, dotted for nested ones"})
+    reason = fields.String()
+    codes = fields.List(fields.String(), metadata={"description": "Rule codes, when several"})
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of the platform is answered."""
+
+    type = fields.String(metadata={"example": "/problems/validation_failed"})
+    title = fields.String(metadata={"description": "For people, in their language"})
+    status = fields.Integer()
+    code = fields.String(metadata={"description": "Stable machine code"})
+    detail = fields.String()
+    request_id = fields.String()
+    invalid_params = fields.List(fields.Nested(InvalidParam))
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api, documenting errors as they are sent: problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, problems.CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Problem details", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, problems.CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
 def _probe(check: Callable[[], bool]) -> bool:
@@ -78,11 +116,10 @@ def create_service_app(
             },
         },
         MAX_CONTENT_LENGTH=MAX_BODY,
-        JSON_SORT_KEYS=False,
     )
     app.config.update(settings or {})
     app.json.ensure_ascii = False
-    api = Api(app)
+    api = ServiceApi(app)
     for bp in blueprints:
         api.register_blueprint(bp)
     problems.install(app)  # after Api: replaces flask-smorest's own JSON error handler
