@@ -1,6 +1,7 @@
 """gunicorn settings for every service's web process (`-c python:edu_common.gunicorn_conf`)."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,6 @@ keepalive = 5
 # Connections (MongoDB, broker) are opened lazily, so each worker makes its own after the fork.
 preload_app = False
 accesslog = None  # the app writes one JSON line per request itself
-errorlog = "-"
 limit_request_line = 8190
 limit_request_field_size = 8190
 
@@ -36,3 +36,31 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def _service() -> str:
+    """The service's package, from the app argument: `identity.app:create_app()` -> identity."""
+    for arg in sys.argv[1:]:
+        if ":create_app" in arg:
+            return arg.split(".", 1)[0]
+    return "web"
+
+
+# gunicorn's own lines (start, worker boot, timeouts) in the same JSON shape as the app's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "edu_common.logs.JsonFormatter", "service": _service()}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client import Counter
 from pymongo.client_session import ClientSession
 
 from identity import store
@@ -19,6 +20,11 @@ ACCOUNT_CREATED = "account.created"
 SESSION_REUSE_DETECTED = "session.refresh_reuse"
 LOGOUT = "logout"
 
+# Each audited security event is also counted, so dashboards see sign-in failures and locks.
+SECURITY_EVENTS = Counter(
+    "identity_security_events_total", "Audited security events", ["type", "method"]
+)
+
 
 def record(
     deps: Deps,
@@ -30,6 +36,7 @@ def record(
     session: ClientSession | None = None,
     **detail,
 ) -> None:
+    SECURITY_EVENTS.labels(kind, detail.get("method", "")).inc()
     deps.db[store.AUDIT].insert_one(
         {
             "_id": uuid.uuid4().hex,
