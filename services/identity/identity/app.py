@@ -8,7 +8,7 @@ from edu_common import bus, consumer, mongo, outbox
 from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
-from identity import store
+from identity import messages, store
 from identity.adapters.eds import ReloadingEdsVerifier
 from identity.api import BLUEPRINTS
 from identity.deps import Deps
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         [*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES, *idempotency.INDEXES],
     )
     staff.ensure_bootstrap_admin(deps)
+    messages.install()
     app, _api = create_service_app(
         service="identity",
         title="identity",

@@ -206,3 +206,11 @@ def test_a_registration_may_look_up_only_a_few_iins(client, db, h):
         assert client.post(f"/registrations/{reg}/person", json={"iin": iin}).status_code == 200
     r = client.post(f"/registrations/{reg}/person", json={"iin": "950423451048"})
     assert r.status_code == 429 and r.json["code"] == "too_many_lookups"
+
+
+def test_problems_speak_the_client_language(client, db, h):
+    h.register(client, db)
+    for lang, words in (("kk", "ЖСН"), ("ru", "ИИН"), ("en", "IIN")):
+        r = client.post("/sessions", json={"iin": h.MOTHER_IIN, "password": "Wrong-pass-1"},
+                        headers={"Accept-Language": lang})  # fmt: skip
+        assert r.json["code"] == "invalid_credentials" and words in r.json["title"]
