@@ -17,6 +17,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_INDEX_CHANGED = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
+_INDEX_NOT_FOUND = 27
 
 _clients: dict[str, pymongo.MongoClient] = {}
 _lock = threading.Lock()
@@ -78,9 +80,23 @@ def close_all() -> None:
     reraise=True,
 )
 def ensure_indexes(db: Database, indexes: Iterable[Index]) -> None:
-    """Create the declared indexes; at start-up, waits up to two minutes for the database."""
+    """Create the declared indexes; at start-up, waits up to two minutes for the database.
+
+    The code is the source of truth: an index whose declaration changed is rebuilt.
+    """
     for index in indexes:
-        db[index.collection].create_index(index.keys, **index.options())
+        try:
+            db[index.collection].create_index(index.keys, **index.options())
+        except pymongo.errors.OperationFailure as exc:
+            if exc.code not in _INDEX_CHANGED or not index.name:
+                raise
+            log.warning("index %s.%s changed: rebuilding it", index.collection, index.name)
+            try:
+                db[index.collection].drop_index(index.name)
+            except pymongo.errors.OperationFailure as dropped:
+                if dropped.code != _INDEX_NOT_FOUND:  # another process rebuilt it first
+                    raise
+            db[index.collection].create_index(index.keys, **index.options())
 
 
 def in_transaction(db: Database, fn: Callable[[ClientSession], T]) -> T:
