@@ -188,6 +188,8 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._server is not None:
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
             self._server.close()
             self._server = None
         with self._lock:

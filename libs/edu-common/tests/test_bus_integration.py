@@ -225,3 +225,28 @@ def test_dead_letters_can_be_listed_and_replayed(mongo_db, amqp_url, running, wa
     assert deadletters.replay(amqp_url, "consumersvc.effects") == 1
     wait_until(lambda: mongo_db.effects.find_one({"n": 5}), message="replayed effect")
     assert queue_depth(amqp_url, "consumersvc.effects.dead") == 0
+
+
+def test_consumer_resumes_by_itself_after_losing_the_broker(
+    mongo_db, amqp_url, tcp_proxy, wait_until
+):
+    setup_db(mongo_db)
+    proxy = tcp_proxy()
+    via_proxy = amqp_url.replace(":5672/", f":{proxy.port}/")
+    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    worker = consumer.Worker("consumersvc", mongo_db, via_proxy, [sub])
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert worker.ready.wait(20)
+        publish_raw(amqp_url, json.dumps(THING.make({"n": 1}).to_dict()).encode())
+        wait_until(lambda: mongo_db.effects.find_one({"n": 1}), message="first effect")
+        worker.ready.clear()
+        proxy.stop()  # the broker goes away under the consumer
+        publish_raw(amqp_url, json.dumps(THING.make({"n": 2}).to_dict()).encode())
+        proxy.start()
+        wait_until(lambda: mongo_db.effects.find_one({"n": 2}), timeout=60, message="resumed")
+        assert worker.ready.is_set()  # it reconnected and consumed again, nobody restarted it
+    finally:
+        worker.should_stop = True
+        thread.join(timeout=10)
