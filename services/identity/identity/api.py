@@ -58,7 +58,7 @@ class RegistrationResource(MethodView):
     @reg.response(200, s.RegistrationView)
     def get(self, reg_id):
         """Review what has been entered so far (step 5 shows this before completing)."""
-        return registration.view(registration._load(deps(), reg_id))
+        return registration.view(registration.load(deps(), reg_id))
 
 
 @reg.route("/<reg_id>/email/code", methods=["POST"])

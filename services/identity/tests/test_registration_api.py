@@ -214,3 +214,14 @@ def test_problems_speak_the_client_language(client, db, h):
         r = client.post("/sessions", json={"iin": h.MOTHER_IIN, "password": "Wrong-pass-1"},
                         headers={"Accept-Language": lang})  # fmt: skip
         assert r.json["code"] == "invalid_credentials" and words in r.json["title"]
+
+
+def test_a_parent_registering_with_their_own_iin_is_warned(client, db, h):
+    # 700214386562: an adult in the development population with a 17-year-old child.
+    reg = _confirmed(client, db, h)
+    r = client.post(f"/registrations/{reg}/person", json={"iin": "700214386562"})
+    assert r.status_code == 200
+    assert [w["code"] for w in r.json["warnings"]] == ["looks_like_parent"]
+    reg2 = _confirmed(client, db, h, email="teen@example.kz")
+    r = client.post(f"/registrations/{reg2}/person", json={"iin": "100315544107"})
+    assert r.json["warnings"] == []

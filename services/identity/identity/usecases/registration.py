@@ -28,7 +28,7 @@ REGISTRATION_TTL = dt.timedelta(hours=24)
 MAX_LOOKUPS = 3
 
 
-def _load(deps: Deps, registration_id: str) -> dict:
+def load(deps: Deps, registration_id: str) -> dict:
     doc = deps.db[store.REGISTRATIONS].find_one({"_id": registration_id})
     if doc is None or doc.get("completed_at"):
         raise Problem(404, "registration_not_found", "No such registration, or it has expired.")
@@ -113,7 +113,7 @@ def start(deps: Deps, email: str, language: str) -> dict:
 
 
 def resend_code(deps: Deps, registration_id: str) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if doc.get("email_verified_at"):
         raise Problem(409, "email_already_confirmed", "The e-mail is already confirmed.")
     state = state_from_doc(doc["code"])
@@ -151,7 +151,7 @@ def resend_code(deps: Deps, registration_id: str) -> dict:
 
 
 def confirm_email(deps: Deps, registration_id: str, code: str) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if doc.get("email_verified_at"):
         raise Problem(409, "code_used", "The e-mail is already confirmed.", field="code")
     state = state_from_doc(doc["code"])
@@ -200,7 +200,7 @@ def _looks_like_parent(deps: Deps, iin: str, birth_date: dt.date) -> list[dict]:
 
 
 def set_person(deps: Deps, registration_id: str, data: dict) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if not doc.get("email_verified_at"):
         raise Problem(409, "email_not_confirmed", "Confirm the e-mail first.", field="email")
     manual = "surname" in data
@@ -309,7 +309,7 @@ def normalise_phone(raw: str, field: str = "phone") -> str:
 
 
 def set_contacts(deps: Deps, registration_id: str, phone: str) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if not doc.get("person"):
         raise Problem(409, "person_missing", "Give the personal data first.", field="person")
     phone = normalise_phone(phone)
@@ -343,7 +343,7 @@ def check_new_password(
 
 
 def set_password(deps: Deps, registration_id: str, password: str, confirmation: str) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if not doc.get("phone"):
         raise Problem(409, "contacts_missing", "Give the mobile phone first.", field="phone")
     check_new_password(
@@ -357,7 +357,7 @@ def set_password(deps: Deps, registration_id: str, password: str, confirmation: 
 
 
 def complete(deps: Deps, registration_id: str, consents: dict, client: str | None) -> dict:
-    doc = _load(deps, registration_id)
+    doc = load(deps, registration_id)
     if next_step(doc) != "complete":
         raise Problem(
             409,
