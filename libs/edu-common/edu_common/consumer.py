@@ -161,6 +161,8 @@ class Worker(ConsumerMixin):
         self.last_tick = time.monotonic()
 
     def on_connection_error(self, exc, interval):
+        # Retrying is being alive: a restart would not bring the broker back any sooner.
+        self.last_tick = time.monotonic()
         log.warning("broker connection lost (%s); retrying in %ss", exc, interval)
 
     def _callback(self, sub: Subscription, queue: str, producer: Producer):
