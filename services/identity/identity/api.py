@@ -73,7 +73,7 @@ def resend_email_code(reg_id):
 @reg.response(200, s.RegistrationView)
 def confirm_email(body, reg_id):
     """Step 1 done: the code from the e-mail."""
-    return registration.confirm_email(deps(), reg_id, body["code"])
+    return registration.confirm_email(deps(), reg_id, body["code"], client())
 
 
 @reg.route("/<reg_id>/person", methods=["POST"])
@@ -251,7 +251,12 @@ def start_reset(body):
 @rec.response(200, s.PasswordChanged)
 def complete_reset(body, reset_id):
     result = passwords.complete_reset(
-        deps(), reset_id, body["code"], body["new_password"], body["new_password_confirmation"]
+        deps(),
+        reset_id,
+        body["code"],
+        body["new_password"],
+        body["new_password_confirmation"],
+        client(),
     )
     return {"changed": True, "other_sessions_ended": result["sessions_ended"]}
 

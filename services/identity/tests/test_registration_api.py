@@ -225,3 +225,16 @@ def test_a_parent_registering_with_their_own_iin_is_warned(client, db, h):
     reg2 = _confirmed(client, db, h, email="teen@example.kz")
     r = client.post(f"/registrations/{reg2}/person", json={"iin": "100315544107"})
     assert r.json["warnings"] == []
+
+
+def test_guessing_codes_across_registrations_is_limited_per_client(client, db, h):
+    statuses = []
+    for i in range(5):
+        email = f"guess{i}@example.kz"
+        reg = client.post("/registrations", json={"email": email}).json["id"]
+        wrong = "000000" if h.last_code(db, email) != "000000" else "111111"
+        for _ in range(5):
+            r = client.post(f"/registrations/{reg}/email/confirm", json={"code": wrong})
+            statuses.append(r.status_code)
+    assert statuses[:21] == [422] * 21  # 20 free failures, then the 21st starts a delay
+    assert statuses[21] == 429

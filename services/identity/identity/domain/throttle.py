@@ -86,6 +86,15 @@ CODE_PER_TARGET = ThrottleRule(
     lock_for=timedelta(hours=1),
     window=timedelta(hours=1),
 )
+# Wrong codes, and codes asked for, from one client address across every challenge and
+# person: bounds guessing and SMS pumping from one place.
+CODE_PER_CLIENT = ThrottleRule(
+    free_failures=20,
+    max_delay=timedelta(seconds=60),
+    lock_after=40,
+    lock_for=timedelta(minutes=30),
+    window=timedelta(minutes=30),
+)
 # The same for codes sent by e-mail, kept apart so each can be tuned on its own.
 EMAIL_CODE_PER_TARGET = ThrottleRule(
     free_failures=3,

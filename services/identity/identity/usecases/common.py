@@ -10,9 +10,9 @@ from pymongo.client_session import ClientSession
 
 from edu_common import mongo, outbox
 from edu_common.web.problems import Problem
-from identity import events, store
+from identity import events, guard, store
 from identity.deps import Deps
-from identity.domain import codes
+from identity.domain import codes, throttle
 from identity.domain.codes import CheckResult, CodeState
 
 
@@ -131,7 +131,14 @@ def open_code_challenge(
     return {"challenge_id": challenge_id, "expires_at": state.expires_at}
 
 
-def consume_code(deps: Deps, kind: str, challenge_id: str, code: str) -> dict:
+def client_key(client: str | None) -> str:
+    return f"code:client:{client or '-'}"
+
+
+def consume_code(
+    deps: Deps, kind: str, challenge_id: str, code: str, client: str | None = None
+) -> dict:
+    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
     challenge = deps.db[store.CHALLENGES].find_one({"_id": challenge_id, "kind": kind})
     if challenge is None:
         raise Problem(
@@ -149,5 +156,7 @@ def consume_code(deps: Deps, kind: str, challenge_id: str, code: str) -> dict:
     if not updated.matched_count:
         raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
     if result is not CheckResult.OK:
+        if result is CheckResult.WRONG:
+            guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
         raise code_problem(result, attempts_left=codes.attempts_left(new_state))
     return challenge

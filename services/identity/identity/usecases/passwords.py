@@ -145,8 +145,10 @@ def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
     return {"id": reset_id, "expires_at": challenge["expires_at"]}
 
 
-def complete_reset(deps: Deps, reset_id: str, code: str, new: str, confirmation: str) -> dict:
-    challenge = consume_code(deps, "reset", reset_id, code)
+def complete_reset(
+    deps: Deps, reset_id: str, code: str, new: str, confirmation: str, client: str | None = None
+) -> dict:
+    challenge = consume_code(deps, "reset", reset_id, code, client)
     account = find_account(deps, challenge["account_id"])
     if account is None:
         raise Problem(404, "challenge_not_found", field="id")

@@ -18,6 +18,7 @@ from identity.domain import codes, passwords, roles, throttle
 from identity.domain.codes import CheckResult
 from identity.usecases.common import (
     check_code,
+    client_key,
     code_problem,
     request_code_delivery,
     state_from_doc,
@@ -150,7 +151,8 @@ def resend_code(deps: Deps, registration_id: str) -> dict:
     return view({**doc, "code": state_to_doc(new_state)})
 
 
-def confirm_email(deps: Deps, registration_id: str, code: str) -> dict:
+def confirm_email(deps: Deps, registration_id: str, code: str, client: str | None = None) -> dict:
+    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
     doc = load(deps, registration_id)
     if doc.get("email_verified_at"):
         raise Problem(409, "code_used", "The e-mail is already confirmed.", field="code")
@@ -167,6 +169,8 @@ def confirm_email(deps: Deps, registration_id: str, code: str) -> dict:
     if not updated.matched_count:
         raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
     if result is not CheckResult.OK:
+        if result is CheckResult.WRONG:
+            guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
         raise code_problem(result, attempts_left=codes.attempts_left(new_state))
     return view({**doc, **changes})
 

@@ -17,7 +17,12 @@ from identity import audit, events, guard, store, tokens
 from identity.adapters.eds import EdsError
 from identity.deps import Deps
 from identity.domain import passwords, throttle
-from identity.usecases.common import consume_code, find_account_by_iin, open_code_challenge
+from identity.usecases.common import (
+    client_key,
+    consume_code,
+    find_account_by_iin,
+    open_code_challenge,
+)
 from identity.usecases.registration import normalise_phone
 
 EDS_CHALLENGE_TTL = dt.timedelta(minutes=5)
@@ -138,7 +143,7 @@ def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
     phone = normalise_phone(phone)
     target_key = f"otp:{iin}"
     guard.check(deps, target_key, throttle.CODE_PER_TARGET)
-    guard.check(deps, f"otp:client:{client}", throttle.PASSWORD_PER_CLIENT)
+    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
     if phone not in deps.registry.phones_for(iin):
         raise Problem(
             422,
@@ -154,13 +159,15 @@ def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
     challenge = open_code_challenge(
         deps, kind="otp", purpose="login", account=account, channel="sms", to=phone
     )
-    # Every code sent counts: at most a handful of SMS per IIN per hour (SMS pumping).
+    # Every code sent counts: a handful of SMS per IIN an hour, and a bound per client address
+    # (SMS pumping).
     guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
+    guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
     return challenge
 
 
 def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None) -> dict:
-    challenge = consume_code(deps, "otp", challenge_id, code)
+    challenge = consume_code(deps, "otp", challenge_id, code, client)
     account = deps.db[store.ACCOUNTS].find_one({"_id": challenge["account_id"]})
     if account is None:
         raise _bad_credentials()
