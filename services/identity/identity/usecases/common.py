@@ -138,7 +138,6 @@ def client_key(client: str | None) -> str:
 def consume_code(
     deps: Deps, kind: str, challenge_id: str, code: str, client: str | None = None
 ) -> dict:
-    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
     challenge = deps.db[store.CHALLENGES].find_one({"_id": challenge_id, "kind": kind})
     if challenge is None:
         raise Problem(
@@ -147,11 +146,32 @@ def consume_code(
             "No such code request, or it has expired.",
             field="challenge_id",
         )
-    state = state_from_doc(challenge["code"])
-    result, new_state = check_code(deps, state, code, challenge_id)
-    updated = deps.db[store.CHALLENGES].update_one(
-        {"_id": challenge_id, "code.attempts": state.attempts, "code.used_at": state.used_at},
-        {"$set": {"code": state_to_doc(new_state)}},
+    attempt_code(deps, store.CHALLENGES, challenge, code, client)
+    return challenge
+
+
+def attempt_code(
+    deps: Deps,
+    collection: str,
+    doc: dict,
+    code: str,
+    client: str | None,
+    on_success: dict | None = None,
+) -> dict:
+    """Check a code held in doc["code"] and store the outcome; raise the problem if it failed.
+
+    The write is a compare-and-set on the attempt count, so parallel guesses cannot share one
+    try. Answers the fields written (with `on_success` when the code was right).
+    """
+    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
+    state = state_from_doc(doc["code"])
+    result, new_state = check_code(deps, state, code, doc["_id"])
+    changes = {"code": state_to_doc(new_state)}
+    if result is CheckResult.OK:
+        changes.update(on_success or {})
+    updated = deps.db[collection].update_one(
+        {"_id": doc["_id"], "code.attempts": state.attempts, "code.used_at": state.used_at},
+        {"$set": changes},
     )
     if not updated.matched_count:
         raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
@@ -159,4 +179,19 @@ def consume_code(
         if result is CheckResult.WRONG:
             guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
         raise code_problem(result, attempts_left=codes.attempts_left(new_state))
-    return challenge
+    return changes
+
+
+def person_from_registry(person, **extra) -> dict:
+    """The personal data a cabinet keeps, as the population registry gives them."""
+    return {
+        "iin": person.iin,
+        "surname": person.surname,
+        "name": person.name,
+        "patronymic": person.patronymic,
+        "birth_date": person.birth_date.isoformat(),
+        "sex": person.sex,
+        "citizenship": person.citizenship,
+        "source": "registry",
+        **extra,
+    }

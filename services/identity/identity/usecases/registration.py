@@ -15,11 +15,9 @@ from edu_common.web.problems import Problem
 from identity import audit, events, guard, store
 from identity.deps import Deps
 from identity.domain import codes, passwords, roles, throttle
-from identity.domain.codes import CheckResult
 from identity.usecases.common import (
-    check_code,
-    client_key,
-    code_problem,
+    attempt_code,
+    person_from_registry,
     request_code_delivery,
     state_from_doc,
     state_to_doc,
@@ -152,26 +150,12 @@ def resend_code(deps: Deps, registration_id: str) -> dict:
 
 
 def confirm_email(deps: Deps, registration_id: str, code: str, client: str | None = None) -> dict:
-    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
     doc = load(deps, registration_id)
     if doc.get("email_verified_at"):
         raise Problem(409, "code_used", "The e-mail is already confirmed.", field="code")
-    state = state_from_doc(doc["code"])
-    result, new_state = check_code(deps, state, code, doc["_id"])
-    changes = {"code": state_to_doc(new_state)}
-    if result is CheckResult.OK:
-        changes["email_verified_at"] = deps.now()
-    # Compare-and-set on the attempt count: parallel guesses cannot share one try.
-    updated = deps.db[store.REGISTRATIONS].update_one(
-        {"_id": doc["_id"], "code.attempts": state.attempts, "code.used_at": state.used_at},
-        {"$set": changes},
+    changes = attempt_code(
+        deps, store.REGISTRATIONS, doc, code, client, on_success={"email_verified_at": deps.now()}
     )
-    if not updated.matched_count:
-        raise Problem(409, "concurrent_attempt", "Another attempt is in progress; try again.")
-    if result is not CheckResult.OK:
-        if result is CheckResult.WRONG:
-            guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
-        raise code_problem(result, attempts_left=codes.attempts_left(new_state))
     return view({**doc, **changes})
 
 
@@ -239,19 +223,12 @@ def set_person(deps: Deps, registration_id: str, data: dict) -> dict:
                 "your data by hand if you are not a citizen.",
                 field="iin",
             )
-        record = {
-            "iin": person.iin,
-            "surname": person.surname,
-            "name": person.name,
-            "patronymic": person.patronymic,
-            "birth_date": person.birth_date.isoformat(),
-            "sex": person.sex,
-            "citizenship": person.citizenship,
-            "document": person.document,
-            "registered_address": person.registered_address,
-            "actual_address": person.actual_address,
-            "source": "registry",
-        }
+        record = person_from_registry(
+            person,
+            document=person.document,
+            registered_address=person.registered_address,
+            actual_address=person.actual_address,
+        )
         birth_date = person.birth_date
     else:
         if data["citizenship"] == "KZ":

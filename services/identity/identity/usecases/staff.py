@@ -16,7 +16,7 @@ from edu_common.web.problems import Problem
 from identity import audit, events, store
 from identity.deps import Deps
 from identity.domain import roles as role_names
-from identity.usecases.common import request_code_delivery
+from identity.usecases.common import person_from_registry, request_code_delivery
 from identity.usecases.registration import normalise_phone
 
 log = logging.getLogger(__name__)
@@ -115,16 +115,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
     person_record = None
     person = deps.registry.find_person(iin)
     if person is not None:
-        person_record = {
-            "iin": iin,
-            "surname": person.surname,
-            "name": person.name,
-            "patronymic": person.patronymic,
-            "birth_date": person.birth_date.isoformat(),
-            "sex": person.sex,
-            "citizenship": person.citizenship,
-            "source": "registry",
-        }
+        person_record = person_from_registry(person)
     password = one_time_password()
     account = _account_doc(
         deps,
