@@ -13,7 +13,7 @@ from identity import schemas as s
 from identity import store
 from identity.deps import Deps
 from identity.domain import roles
-from identity.usecases import passwords, registration, sessions, staff
+from identity.usecases import consents, passwords, registration, sessions, staff
 
 PROBLEM = {"description": "Problem (application/problem+json)"}
 
@@ -223,6 +223,19 @@ def change_password(body):
         body["current_password"],
         body["new_password"],
         body["new_password_confirmation"],
+    )
+
+
+@me.route("/me/consents", methods=["PUT"])
+@me.arguments(s.ConsentsChange)
+@me.response(200, s.ConsentsView)
+@me.doc(security=[{"bearer": []}])
+@auth.require()
+def change_consents(body):
+    """Give or withdraw consent to notifications by SMS and e-mail (codes and security
+    messages still reach you)."""
+    return consents.change_notifications(
+        deps(), auth.current_principal().account_id, body["notifications"]
     )
 
 

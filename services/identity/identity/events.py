@@ -84,5 +84,21 @@ ACCOUNT_LOCKED = EventType(
     "Too many failed sign-ins: the account is locked for a while.",
 )
 
-ALL = [ACCOUNT_REGISTERED, CODE_REQUESTED, PASSWORD_CHANGED, ACCOUNT_LOCKED]
+
+class ConsentChanged(Schema):
+    account_id = fields.String(required=True)
+    consent = fields.String(required=True, validate=validate.OneOf(["notifications"]))
+    given = fields.Boolean(required=True)
+
+
+CONSENT_CHANGED = EventType(
+    SERVICE,
+    "consent.changed",
+    1,
+    ConsentChanged,
+    "A person gave or withdrew a consent they may change while the cabinet exists (today: "
+    "the use of their contacts for notifications). sms-notify stops non-essential messages.",
+)
+
+ALL = [ACCOUNT_REGISTERED, CODE_REQUESTED, PASSWORD_CHANGED, ACCOUNT_LOCKED, CONSENT_CHANGED]
 EXCHANGES = sorted({e.exchange for e in ALL})

@@ -218,3 +218,21 @@ class AuditEntry(Schema):
 class AuditPage(Schema):
     items = fields.List(fields.Nested(AuditEntry))
     next_before = fields.AwareDateTime(allow_none=True)
+
+
+class ConsentsChange(Schema):
+    """Only the notifications consent can change while the cabinet exists: the other two are
+    what the cabinet stands on."""
+
+    notifications = fields.Boolean(required=True)
+
+
+class ConsentEntry(Schema):
+    given = fields.Boolean()
+    at = fields.AwareDateTime()
+
+
+class ConsentsView(Schema):
+    personal_data = fields.Nested(ConsentEntry)
+    notifications = fields.Nested(ConsentEntry)
+    rules = fields.Nested(ConsentEntry)

@@ -238,3 +238,22 @@ def test_guessing_codes_across_registrations_is_limited_per_client(client, db, h
             statuses.append(r.status_code)
     assert statuses[:21] == [422] * 21  # 20 free failures, then the 21st starts a delay
     assert statuses[21] == 429
+
+
+def test_notification_consent_can_be_withdrawn_and_given_again(client, db, h):
+    account_id = h.register(client, db)
+    tokens = h.login(client)
+    r = client.put("/me/consents", json={"notifications": False}, headers=h.bearer(tokens))
+    assert r.status_code == 200 and r.json["notifications"]["given"] is False
+    assert r.json["personal_data"]["given"] is True
+    r = client.put("/me/consents", json={"personal_data": False}, headers=h.bearer(tokens))
+    assert r.status_code == 422
+    assert "personal_data" in {p["name"] for p in r.json["invalid_params"]}
+    client.put("/me/consents", json={"notifications": True}, headers=h.bearer(tokens))
+    changes = [e["data"] for e in h.events_of(db, "identity.consent.changed.v1")]
+    assert changes == [
+        {"account_id": account_id, "consent": "notifications", "given": False},
+        {"account_id": account_id, "consent": "notifications", "given": True},
+    ]
+    history = db.accounts.find_one({"_id": account_id})["consent_history"]
+    assert [e["given"] for e in history] == [False, True]
