@@ -53,3 +53,12 @@ def env_bool(name: str, default: bool) -> bool:
 # Development defaults: only ever used when the variable is unset on a developer's machine.
 DEV_MONGO_URL = "mongodb://127.0.0.1:27017/?directConnection=true"
 DEV_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+def connections(database: str) -> dict:
+    """Where a service's own database and the bus are: MONGO_URL, MONGO_DATABASE, AMQP_URL."""
+    return {
+        "mongo_url": env("MONGO_URL", DEV_MONGO_URL),
+        "database": env("MONGO_DATABASE", database),
+        "amqp_url": env("AMQP_URL", DEV_AMQP_URL),
+    }

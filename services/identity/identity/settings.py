@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL, env, env_int
+from edu_common.config import connections, env, env_int
 
 # Development-only pepper: deployments set CODE_PEPPER from a secret.
 _DEV_PEPPER = "dev-only-pepper-not-for-production"
@@ -32,9 +32,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            mongo_url=env("MONGO_URL", DEV_MONGO_URL),
-            database=env("MONGO_DATABASE", "identity"),
-            amqp_url=env("AMQP_URL", DEV_AMQP_URL),
+            **connections("identity"),
             password_policy=env("PASSWORD_POLICY", "strict"),
             code_pepper=env("CODE_PEPPER", _DEV_PEPPER).encode(),
             signing_keys_dir=env("JWT_SIGNING_KEYS_DIR", ".data/identity/jwt-keys"),

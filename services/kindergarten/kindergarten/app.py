@@ -4,13 +4,14 @@ metrics, OpenAPI document and database are in place so it runs and deploys like 
 from flask import Flask
 
 from edu_common import bus, consumer, mongo, outbox
-from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL, env
+from edu_common.config import connections
 from edu_common.web.app import create_service_app
 
 
 def create_app() -> Flask:
-    db = mongo.database(env("MONGO_URL", DEV_MONGO_URL), env("MONGO_DATABASE", "kindergarten"))
-    amqp_url = env("AMQP_URL", DEV_AMQP_URL)
+    where = connections("kindergarten")
+    db = mongo.database(where["mongo_url"], where["database"])
+    amqp_url = where["amqp_url"]
     mongo.ensure_indexes(db, [*outbox.INDEXES, *consumer.INDEXES])
     app, _api = create_service_app(
         service="kindergarten",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL, env, env_bool, env_int
+from edu_common.config import connections, env, env_bool, env_int
 
 # Development-only password for the dev inbox, which accepts any; deployments set SMSC_PASSWORD.
 _DEV_SMSC_PASSWORD = "dev-only-smsc-password"  # noqa: S105 - marked development default
@@ -29,9 +29,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            mongo_url=env("MONGO_URL", DEV_MONGO_URL),
-            database=env("MONGO_DATABASE", "sms_notify"),
-            amqp_url=env("AMQP_URL", DEV_AMQP_URL),
+            **connections("sms_notify"),
             smtp_host=env("SMTP_HOST", "127.0.0.1"),
             smtp_port=env_int("SMTP_PORT", 1025),
             smtp_user=env("SMTP_USER"),
