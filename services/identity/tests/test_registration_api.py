@@ -1,5 +1,7 @@
 """Registration in five steps, over HTTP, against the embedded database."""
 
+import datetime as dt
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -257,3 +259,11 @@ def test_notification_consent_can_be_withdrawn_and_given_again(client, db, h):
     ]
     history = db.accounts.find_one({"_id": account_id})["consent_history"]
     assert [e["given"] for e in history] == [False, True]
+
+
+def test_dates_are_iso_8601_everywhere(client, db, h):
+    h.register(client, db)
+    me = client.get("/me", headers=h.bearer(h.login(client))).json
+    for consent in me["consents"].values():
+        dt.datetime.fromisoformat(consent["at"])
+    dt.datetime.fromisoformat(me["created_at"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http
 import logging
 import os
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
@@ -45,6 +47,16 @@ def _metrics() -> Response:
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates in ISO 8601 everywhere, also inside free-form fields (Flask's default is RFC 822)."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, dt.date | dt.datetime):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 class InvalidParam(Schema):
@@ -101,6 +113,7 @@ def create_service_app(
 ) -> tuple[Flask, Api]:
     logs.configure(service, env("LOG_LEVEL", "INFO"))
     app = Flask(service)
+    app.json = IsoJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1",
