@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kombu import Producer
 from kombu.mixins import ConsumerMixin
@@ -68,7 +68,6 @@ class Subscription:
     retry_max_seconds: float = 300.0
     # Dead letters of events that carry secrets (one-time codes) should not outlive them.
     dead_letter_ttl_seconds: int | None = None
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def on(cls, name: str, events: Iterable[EventType], handler: Handler, **kw) -> Subscription:

@@ -24,7 +24,6 @@ class Context:
     causation_id: str | None = None
     trace_id: str | None = None
     span_id: str | None = None
-    account_id: str | None = None
 
     @property
     def traceparent(self) -> str | None:

@@ -63,13 +63,6 @@ def database(url: str, name: str) -> Database:
     return client(url).get_database(name)
 
 
-def close_all() -> None:
-    with _lock:
-        for c in _clients.values():
-            c.close()
-        _clients.clear()
-
-
 @retry(
     retry=retry_if_exception_type(pymongo.errors.ConnectionFailure),
     wait=wait_exponential(multiplier=0.5, max=5),

@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from edu_common.web import auth
+from edu_common.web import auth, problems
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
 from identity import schemas as s
@@ -14,8 +14,6 @@ from identity import store
 from identity.deps import Deps
 from identity.domain import roles
 from identity.usecases import consents, passwords, registration, sessions, staff
-
-PROBLEM = {"description": "Problem (application/problem+json)"}
 
 
 def deps() -> Deps:
@@ -27,10 +25,6 @@ once = idempotent(lambda: deps().db)
 
 def client() -> str | None:
     return request.remote_addr
-
-
-def language() -> str:
-    return request.accept_languages.best_match(["kk", "ru", "en"]) or "ru"
 
 
 # --- registration ------------------------------------------------------------------------
@@ -50,7 +44,9 @@ class Registrations(MethodView):
     @reg.alt_response(409, description="The e-mail has a cabinet already (code email_taken)")
     def post(self, body):
         """Step 1: give an e-mail; a 6-digit code is sent to it."""
-        return registration.start(deps(), body["email"], body.get("language") or language())
+        return registration.start(
+            deps(), body["email"], body.get("language") or problems.language()
+        )
 
 
 @reg.route("/<reg_id>")

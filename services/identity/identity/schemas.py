@@ -15,7 +15,7 @@ Password = fields.String(required=True, validate=validate.Length(min=1, max=256)
 
 class RegistrationStart(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    language = fields.String(load_default="ru", validate=LANGUAGE)
+    language = fields.String(validate=LANGUAGE)  # else from Accept-Language
 
 
 class Warning_(Schema):

@@ -165,7 +165,6 @@ def require(*roles: str, allow_password_change: bool = False):
                 raise Problem(403, "forbidden")
             return fn(*args, **kwargs)
 
-        inner._auth_roles = roles  # read by the OpenAPI security marker
         return inner
 
     return wrap
