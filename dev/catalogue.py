@@ -21,8 +21,9 @@ OUT = ROOT / "docs" / "events"
 
 def all_events() -> list[EventType]:
     from identity import events as identity_events
+    from kindergarten import events as kindergarten_events
 
-    return [*identity_events.ALL]
+    return [*identity_events.ALL, *kindergarten_events.ALL]
 
 
 def _schemas(events: list[EventType]) -> dict:

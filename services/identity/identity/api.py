@@ -297,6 +297,18 @@ def get_account(account_id):
     return staff.public_account(account)
 
 
+@adm.route("/accounts/<account_id>/roles", methods=["PUT"])
+@auth.require(roles.ADMIN)
+@adm.arguments(s.RolesInput)
+@adm.response(200, s.Account)
+@adm.doc(security=[{"bearer": []}])
+def change_roles(body, account_id):
+    """Set an account's roles and organisation (e.g. make a parent a kindergarten's staff)."""
+    return staff.change_roles(
+        deps(), auth.current_principal().account_id, account_id, body, client()
+    )
+
+
 @adm.route("/audit", methods=["GET"])
 @adm.arguments(s.AuditQuery, location="query")
 @adm.response(200, s.AuditPage)

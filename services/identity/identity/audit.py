@@ -17,6 +17,7 @@ ACCOUNT_LOCKED = "account.locked"
 PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
 PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
 ACCOUNT_CREATED = "account.created"
+ROLES_CHANGED = "account.roles_changed"
 SESSION_REUSE_DETECTED = "session.refresh_reuse"
 LOGOUT = "logout"
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from edu_common.accounts import ACCOUNT_CHANGED
 from edu_common.envelope import INTERNAL, EventType
 
 SERVICE = "identity"
@@ -100,5 +101,14 @@ CONSENT_CHANGED = EventType(
     "the use of their contacts for notifications). sms-notify stops non-essential messages.",
 )
 
-ALL = [ACCOUNT_REGISTERED, CODE_REQUESTED, PASSWORD_CHANGED, ACCOUNT_LOCKED, CONSENT_CHANGED]
+# identity.account.changed.v1 (internal) is defined in the shared library, beside the code
+# every consuming service uses to keep its copy of the accounts: one contract, one place.
+ALL = [
+    ACCOUNT_REGISTERED,
+    ACCOUNT_CHANGED,
+    CODE_REQUESTED,
+    PASSWORD_CHANGED,
+    ACCOUNT_LOCKED,
+    CONSENT_CHANGED,
+]
 EXCHANGES = sorted({e.exchange for e in ALL})

@@ -183,6 +183,17 @@ class AccountInput(Schema):
     language = fields.String(load_default="ru", validate=LANGUAGE)
 
 
+class RolesInput(Schema):
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(sorted(roles.ALL_ROLES))),
+        required=True,
+        validate=validate.Length(min=1, max=6),
+    )
+    organization_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+
+
 class Account(Schema):
     id = fields.String()
     iin = fields.String(allow_none=True)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
+from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 
 from edu_common import mongo, outbox
@@ -195,3 +196,40 @@ def person_from_registry(person, **extra) -> dict:
         "source": "registry",
         **extra,
     }
+
+
+def account_state(account: dict) -> dict:
+    """The payload of identity.account.changed.v1: the account as other services may copy it."""
+    person = account.get("person") or {}
+    name = " ".join(
+        part
+        for part in (person.get("surname"), person.get("name"), person.get("patronymic"))
+        if part
+    )
+    consent = (account.get("consents") or {}).get("notifications") or {}
+    return {
+        "account_id": account["_id"],
+        "revision": account.get("revision", 1),
+        "iin": account.get("iin"),
+        "full_name": name or None,
+        "birth_date": person.get("birth_date"),
+        "roles": account["roles"],
+        "organization_id": account.get("organization_id"),
+        "phone": account.get("phone"),
+        "email": account.get("email"),
+        "language": account.get("language", "ru"),
+        "active": not account.get("disabled", False),
+        # Staff accounts made by an admin have no consent record: work messages go to them.
+        "notifications_consent": consent.get("given", True),
+    }
+
+
+def announce_account(deps: Deps, session: ClientSession, account_id: str) -> None:
+    """Bump the account's revision and publish its new state, in the caller's transaction."""
+    account = deps.db[store.ACCOUNTS].find_one_and_update(
+        {"_id": account_id},
+        {"$inc": {"revision": 1}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    outbox.emit(deps.db, session, events.ACCOUNT_CHANGED, account_state(account))

@@ -7,6 +7,7 @@ from edu_common import mongo, outbox
 from edu_common.web.problems import Problem
 from identity import events, store
 from identity.deps import Deps
+from identity.usecases.common import announce_account
 
 
 def change_notifications(deps: Deps, account_id: str, given: bool) -> dict:
@@ -33,6 +34,7 @@ def change_notifications(deps: Deps, account_id: str, given: bool) -> dict:
             events.CONSENT_CHANGED,
             {"account_id": account_id, "consent": "notifications", "given": given},
         )
+        announce_account(deps, session, account_id)
 
     mongo.in_transaction(deps.db, work)
     return {**(account.get("consents") or {}), "notifications": entry}

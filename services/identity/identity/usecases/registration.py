@@ -16,6 +16,7 @@ from identity import audit, events, guard, store
 from identity.deps import Deps
 from identity.domain import codes, passwords, roles, throttle
 from identity.usecases.common import (
+    announce_account,
     attempt_code,
     person_from_registry,
     request_code_delivery,
@@ -401,6 +402,7 @@ def complete(deps: Deps, registration_id: str, consents: dict, client: str | Non
                 "language": doc["language"],
             },
         )
+        announce_account(deps, session, account_id)
         audit.record(
             deps,
             audit.ACCOUNT_CREATED,

@@ -8,6 +8,7 @@ import secrets
 import string
 import uuid
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from edu_common import mongo, outbox
@@ -16,7 +17,11 @@ from edu_common.web.problems import Problem
 from identity import audit, events, store
 from identity.deps import Deps
 from identity.domain import roles as role_names
-from identity.usecases.common import person_from_registry, request_code_delivery
+from identity.usecases.common import (
+    announce_account,
+    person_from_registry,
+    request_code_delivery,
+)
 from identity.usecases.registration import normalise_phone
 
 log = logging.getLogger(__name__)
@@ -93,18 +98,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
         iin = parse_iin(data["iin"]).value
     except IINError as exc:
         raise Problem(422, exc.code, str(exc), field="iin") from exc
-    unknown = set(data["roles"]) - role_names.ALL_ROLES
-    if unknown:
-        raise Problem(422, "unknown_role", f"Unknown roles: {sorted(unknown)}", field="roles")
-    if set(data["roles"]) & role_names.STAFF_ROLES - {role_names.ADMIN} and not data.get(
-        "organization_id"
-    ):
-        raise Problem(
-            422,
-            "organization_required",
-            "Staff belong to an organisation.",
-            field="organization_id",
-        )
+    _check_roles(data["roles"], data.get("organization_id"))
     email = data.get("email")
     email = email.strip().lower() if email else None
     phone = normalise_phone(data["phone"]) if data.get("phone") else None
@@ -147,6 +141,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
             account_id=account["_id"],
         )
         outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
+        announce_account(deps, session, account["_id"])
         audit.record(
             deps,
             audit.ACCOUNT_CREATED,
@@ -166,6 +161,57 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
             409, f"{field}_taken", "An account with this value exists.", field=field
         ) from exc
     return public_account(account) | {"password_sent_to": channel}
+
+
+def _check_roles(roles: list[str], organization_id: str | None) -> None:
+    unknown = set(roles) - role_names.ALL_ROLES
+    if unknown:
+        raise Problem(422, "unknown_role", f"Unknown roles: {sorted(unknown)}", field="roles")
+    if set(roles) & role_names.STAFF_ROLES - {role_names.ADMIN} and not organization_id:
+        raise Problem(
+            422,
+            "organization_required",
+            "Staff belong to an organisation.",
+            field="organization_id",
+        )
+
+
+def change_roles(
+    deps: Deps, actor_id: str, account_id: str, data: dict, client: str | None
+) -> dict:
+    """An admin sets an account's roles and organisation; services learn it from
+    identity.account.changed.v1 and the account's next access token carries it."""
+    roles, organization_id = sorted(set(data["roles"])), data.get("organization_id")
+    _check_roles(roles, organization_id)
+    if account_id == actor_id and role_names.ADMIN not in roles:
+        raise Problem(
+            422, "cannot_demote_self", "An admin cannot take away their own admin role.",
+            field="roles",
+        )  # fmt: skip
+
+    def work(session):
+        found = deps.db[store.ACCOUNTS].find_one_and_update(
+            {"_id": account_id},
+            {"$set": {"roles": roles, "organization_id": organization_id}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if found is None:
+            raise Problem(404, "account_not_found")
+        announce_account(deps, session, account_id)
+        audit.record(
+            deps,
+            audit.ROLES_CHANGED,
+            account_id=account_id,
+            actor_id=actor_id,
+            client=client,
+            session=session,
+            roles=roles,
+            organization_id=organization_id,
+        )
+        return found
+
+    return public_account(mongo.in_transaction(deps.db, work))
 
 
 def ensure_bootstrap_admin(deps: Deps) -> None:
@@ -191,6 +237,7 @@ def ensure_bootstrap_admin(deps: Deps) -> None:
     def work(session):
         deps.db[store.ACCOUNTS].insert_one(store.without_missing_keys(account), session=session)
         outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
+        announce_account(deps, session, account["_id"])
         audit.record(
             deps,
             audit.ACCOUNT_CREATED,
