@@ -85,3 +85,15 @@ def test_state_without_a_person_or_consents():
     state = account_state({"_id": "a1", "roles": ["admin"], "revision": 3})
     assert state["full_name"] is None and state["revision"] == 3
     assert state["notifications_consent"] is True and state["active"] is True
+
+
+def test_every_account_can_be_announced_again_for_a_new_copy(client, db, h):
+    from identity.tools.announce import announce_all
+
+    account_id = h.register(client, db)
+    db.accounts.update_one({"_id": account_id}, {"$unset": {"revision": ""}})  # an old account
+    before = len(h.events_of(db, CHANGED))
+    assert announce_all(db, batch=1) == db.accounts.count_documents({})
+    again = states(db, h, account_id)[-1]
+    assert again["revision"] == 1 and again["iin"] == h.MOTHER_IIN
+    assert len(h.events_of(db, CHANGED)) == before + db.accounts.count_documents({})
