@@ -39,11 +39,18 @@ def _loop(p: Periodic, stop: threading.Event) -> None:
 
 class _Health(BaseHTTPRequestHandler):
     alive: Callable[[], bool] = staticmethod(lambda: True)
+    # Ready once its queues are declared and bound: events published from then on reach it.
+    ready: Callable[[], bool] = staticmethod(lambda: True)
 
     def do_GET(self):
         if self.path == "/healthz":
             ok = self.alive()
             self._send(200 if ok else 503, b'{"status":"ok"}' if ok else b'{"status":"stalled"}')
+        elif self.path == "/readyz":
+            ok = self.ready()
+            self._send(
+                200 if ok else 503, b'{"status":"ready"}' if ok else b'{"status":"starting"}'
+            )
         elif self.path == "/metrics":
             self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
         else:
@@ -92,6 +99,7 @@ def run(
     server = None
     if port:
         _Health.alive = staticmethod(alive)
+        _Health.ready = staticmethod(lambda: worker is None or worker.ready.is_set())
         server = ThreadingHTTPServer(("0.0.0.0", port), _Health)  # noqa: S104 - probes
         threads.append(threading.Thread(target=server.serve_forever, name="health", daemon=True))
 
