@@ -4,13 +4,13 @@ VENV := .venv
 DBVENV := .venv-db
 PY := $(VENV)/bin/python
 PACKAGES := -e libs/edu-common -e services/identity -e services/sms-notify \
-            -e services/applicant -e services/kindergarten
+            -e services/applicant -e services/kindergarten -e gateway
 
 .PHONY: run test lint fmt bench check-deploy clean install
 
 install: $(VENV)/.installed $(DBVENV)/.installed
 
-$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt */*/pyproject.toml
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt */*/pyproject.toml gateway/pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian run 'apt-get install python3-venv'"; exit 1; }
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements/dev.txt

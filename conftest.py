@@ -4,6 +4,7 @@ a RabbitMQ virtual host per test, and polling with a deadline."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -107,8 +108,34 @@ def mongo_db(mongo_client):
     mongo_client.drop_database(name)
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+_CTL_LOCK = Path(tempfile.gettempdir()) / "edu-rabbitmqctl.lock"
+
+
+def _rabbitmqctl(*args: str, check: bool = True) -> None:
+    """One rabbitmqctl at a time on this machine, retried, and killed whole when stuck.
+
+    Each call starts an Erlang node that takes one of a few distribution ports; several test
+    runs calling it at once can exhaust them, and a timed-out call would leave its node behind.
+    """
+    with open(_CTL_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for attempt in range(3):
+            proc = subprocess.Popen(
+                ["rabbitmqctl", "-q", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            try:
+                _out, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                err = b"timed out"
+            if proc.returncode == 0 or not check:
+                return
+            time.sleep(0.5 * (attempt + 1))
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {err.decode(errors='replace')}")
 
 
 _doomed_vhosts: list[str] = []
@@ -124,7 +151,7 @@ def broker():
         )
     yield
     for vhost in _doomed_vhosts:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+        _rabbitmqctl("delete_vhost", vhost, check=False)
 
 
 @pytest.fixture

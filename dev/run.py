@@ -24,6 +24,7 @@ DATA = ROOT / ".data"
 VENV_BIN = ROOT / ".venv" / "bin"
 MONGO_PORT = 27017
 INBOX_HTTP, INBOX_SMTP = 8025, 1025
+GATEWAY_PORT = 8080
 # Development defaults, marked as such: never used outside `make run`.
 DEV_ADMIN_IIN = "880714327312"
 DEV_ADMIN_PASSWORD = "Admin-dev-2026"  # noqa: S105 - documented development default
@@ -101,6 +102,7 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "IDENTITY_JWKS_URL": "http://127.0.0.1:8001/.well-known/jwks.json",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "1"),
+        "TRUSTED_PROXIES": "1",  # the gateway on 8080
         "WEB_THREADS": "8",
     }
     per_service = {
@@ -179,6 +181,18 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
                 ready_url=f"http://127.0.0.1:{worker_port}/healthz",
             )
         )
+    # The gateway last: web clients reach the services through it (dev upstream defaults).
+    prom = DATA / "prometheus" / "gateway"
+    prom.mkdir(parents=True, exist_ok=True)
+    procs.append(
+        Proc(
+            "gateway",
+            [str(VENV_BIN / "gunicorn"), "--config", "python:gateway.gunicorn_conf",
+             "gateway.server:runner"],
+            env={**common, "PORT": str(GATEWAY_PORT), "PROMETHEUS_MULTIPROC_DIR": str(prom)},
+            ready_url=f"http://127.0.0.1:{GATEWAY_PORT}/healthz",
+        )
+    )  # fmt: skip
     return procs
 
 
@@ -206,7 +220,13 @@ def wait_ready(proc: Proc, deadline: float, stopping: threading.Event) -> bool:
 
 def main() -> int:
     DATA.mkdir(exist_ok=True)
-    ports = (MONGO_PORT, INBOX_HTTP, INBOX_SMTP, *(p for s in SERVICES for p in s[2:]))
+    ports = (
+        MONGO_PORT,
+        INBOX_HTTP,
+        INBOX_SMTP,
+        GATEWAY_PORT,
+        *(p for s in SERVICES for p in s[2:]),
+    )
     busy = [p for p in ports if port_open(p)]
     if busy:
         say(f"ports already in use: {busy}. Is the platform already running? Stop it first.")
@@ -251,6 +271,7 @@ def main() -> int:
         if stopping.is_set():
             return 0
         say("ready:")
+        say(f"  gateway       http://127.0.0.1:{GATEWAY_PORT}  (services under /api/, docs: /docs)")
         say("  identity      http://127.0.0.1:8001  (OpenAPI: /openapi.json)")
         say("  applicant     http://127.0.0.1:8002")
         say("  kindergarten  http://127.0.0.1:8003")

@@ -9,8 +9,6 @@ import pika
 import pytest
 import requests
 
-from conftest import free_port
-
 pytestmark = pytest.mark.integration
 
 PROGRAM = """
@@ -45,8 +43,8 @@ def queue_bound(amqp_url: str) -> bool:
             conn.close()
 
 
-def test_ready_only_once_its_queues_exist(mongo_url, amqp_url, wait_until):
-    port = free_port()
+def test_ready_only_once_its_queues_exist(mongo_url, amqp_url, wait_until, unused_port):
+    port = unused_port
     proc = subprocess.Popen(
         [sys.executable, "-c", PROGRAM, mongo_url, amqp_url],
         env={"WORKER_PORT": str(port), "PATH": "/usr/bin:/bin"},

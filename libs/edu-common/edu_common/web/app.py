@@ -22,9 +22,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from edu_common import context, logs
-from edu_common.config import env
+from edu_common.config import env, env_int
 from edu_common.web import problems
 
 access_log = logging.getLogger("access")
@@ -101,6 +102,17 @@ def _probe(check: Callable[[], bool]) -> bool:
         return False
 
 
+def body_limit(max_bytes: int):
+    """Decorator (outermost, right under the route): this view takes bodies up to max_bytes
+    instead of the service's 1 MiB, e.g. a message with an attachment."""
+
+    def mark(view):
+        view.max_body = max_bytes
+        return view
+
+    return mark
+
+
 def create_service_app(
     *,
     service: str,
@@ -131,6 +143,11 @@ def create_service_app(
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
     app.config.update(settings or {})
+    # Behind the gateway the client's address is in X-Forwarded-For; believe it only from as
+    # many proxies as are configured (0 when the service is reachable directly).
+    proxies = env_int("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.json.ensure_ascii = False
     api = ServiceApi(app)
     for bp in blueprints:
@@ -148,7 +165,10 @@ def create_service_app(
             request.headers.get("X-Request-Id"), request.headers.get("traceparent")
         )
         context.update(**{k: getattr(ctx, k) for k in ctx.__dataclass_fields__})
-        if request.content_length and request.content_length > MAX_BODY:
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        limit = getattr(view, "max_body", None) or app.config["MAX_CONTENT_LENGTH"]
+        request.max_content_length = limit  # also bounds multipart parsing of a chunked body
+        if request.content_length and request.content_length > limit:
             return problems.problem_response(413, "payload_too_large")
         return None
 

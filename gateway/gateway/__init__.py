@@ -1,0 +1,1 @@
+"""The API gateway: web clients reach the platform only through here."""

@@ -1,0 +1,13 @@
+"""gunicorn settings of the gateway: the services' (edu_common.gunicorn_conf: bind, JSON logs,
+multiprocess metrics) with an asyncio worker on uvloop instead of threads."""
+
+from edu_common.config import env_int
+from edu_common.gunicorn_conf import *  # noqa: F403 - the shared settings, overridden below
+from edu_common.gunicorn_conf import child_exit, on_starting  # noqa: F401 - gunicorn's hooks
+
+worker_class = "aiohttp.GunicornUVLoopWebWorker"
+# One event loop per core; each worker keeps its own pools, buckets and breakers.
+workers = env_int("WEB_CONCURRENCY", 2)
+# Health checks of the worker process; requests themselves have their own deadlines.
+timeout = 30
+logconfig_dict["formatters"]["json"]["service"] = "gateway"  # noqa: F405
