@@ -1,6 +1,6 @@
 """Run every benchmark (or those named) and print one Markdown table for the README.
 
-.venv/bin/python -m bench.run [relay] [login] [gateway]
+.venv/bin/python -m bench.run [relay] [login] [gateway] [kindergarten]
 """
 
 from __future__ import annotations
@@ -15,10 +15,15 @@ import time
 import traceback
 from importlib.metadata import PackageNotFoundError, version
 
-from bench import gateway, login, relay
+from bench import gateway, kindergarten, login, relay
 from bench.common import SECANTUS, Row, background_load, markdown_table, rabbitmqctl
 
-BENCHMARKS = {"relay": relay.run, "login": login.run, "gateway": gateway.run}
+BENCHMARKS = {
+    "relay": relay.run,
+    "login": login.run,
+    "gateway": gateway.run,
+    "kindergarten": kindergarten.run,
+}
 
 
 def _versions() -> str:

@@ -6,7 +6,11 @@ SMTP (any AUTH is accepted): each recipient of a mail becomes a message.
 HTTP:
     GET|POST /sys/send.php     login, psw, phones, mes, [id], [fmt=3], [charset]  (as SMSC.kz)
     GET|POST /sys/status.php   login, psw, phone, id, [fmt=3]                     (as SMSC.kz)
-    GET /messages[?to=...]     what arrived, oldest first; DELETE /messages clears
+    GET|POST /service/message/sendsmsmessage  recipient, text, apiKey, [output=json] (Mobizon)
+    GET|POST /service/message/getsmsstatus    ids[] (or ids), apiKey                 (Mobizon)
+    GET /messages[?to=...][&with=provider]  what arrived, oldest first; DELETE /messages clears
+    POST /admin/faults {"provider": "smsc"|"mobizon", "mode": "500"|"timeout"|"garbage",
+                        "count": N}   the next N calls to that provider fail so; DELETE clears
     GET /healthz
 
 As on SMSC.kz, send.php reads parameters as windows-1251 unless ``charset=utf-8`` (or
@@ -36,6 +40,9 @@ SMSC_DEFAULT_CHARSET = "windows-1251"
 SMSC_CHARSETS = {"utf-8", "koi8-r", "windows-1251"}
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
 _PUBLIC_FIELDS = ("to", "channel", "subject", "body", "received_at")
+FAULT_MODES = {"500", "timeout", "garbage"}
+PROVIDERS = {"smsc", "mobizon"}
+TIMEOUT_SECONDS = 30.0  # longer than any client's read timeout: it gives up first
 
 
 def now_utc() -> dt.datetime:
@@ -70,6 +77,7 @@ class Inbox:
         self._sms: dict[tuple[str, str], dict] = {}  # (phone, message id) -> latest message
         self._client_ids: set[tuple[str, str]] = set()  # (phone, client id) already sent
         self._next_id = 1
+        self._faults: dict[str, list] = {}  # provider -> [mode, calls left]
         if store is not None and store.exists():
             with store.open(encoding="utf-8") as f:
                 for line in f:
@@ -107,7 +115,26 @@ class Inbox:
                 self._remember(message)
             self._save(messages)
 
-    def send_sms(self, phones: list[str], body: str, client_id: str | None) -> str | int:
+    def set_fault(self, provider: str, mode: str, count: int) -> None:
+        with self._lock:
+            self._faults[provider] = [mode, count]
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take_fault(self, provider: str) -> str | None:
+        """The failure this call to the provider must show, if one is set (counts it down)."""
+        with self._lock:
+            fault = self._faults.get(provider)
+            if not fault or fault[1] <= 0:
+                return None
+            fault[1] -= 1
+            return fault[0]
+
+    def send_sms(
+        self, phones: list[str], body: str, client_id: str | None, provider: str = "smsc"
+    ) -> str | int:
         """Store the SMS for each phone; returns the message id (the client's, if given)."""
         received_at = now_utc().isoformat()
         with self._lock:
@@ -128,20 +155,34 @@ class Inbox:
                     "received_at": received_at,
                     "sms_id": sms_id,
                     "client_id": client_id,
+                    "provider": provider,
                 }
                 self._remember(message)
                 new.append(message)
             self._save(new)
         return sms_id
 
+    def sms_by_id(self, sms_id: str, provider: str) -> dict | None:
+        with self._lock:
+            for (_phone, stored_id), message in self._sms.items():
+                if stored_id == sms_id and message.get("provider", "smsc") == provider:
+                    return message
+        return None
+
     def sms_status(self, phone: str, sms_id: str) -> dict | None:
         with self._lock:
             return self._sms.get((phone, sms_id))
 
-    def messages(self, to: str | None = None) -> list[dict]:
+    def messages(self, to: str | None = None, with_provider: bool = False) -> list[dict]:
         with self._lock:
             found = [m for m in self._messages if to is None or _same_recipient(m["to"], to)]
-        return [{key: m[key] for key in _PUBLIC_FIELDS} for m in found]
+        fields = _PUBLIC_FIELDS
+        out = [{key: m[key] for key in fields} for m in found]
+        if with_provider:
+            for shown, m in zip(out, found, strict=True):
+                default = "smtp" if m["channel"] == "email" else "smsc"
+                shown["provider"] = m.get("provider") or default
+        return out
 
     def clear(self) -> None:
         with self._lock:
@@ -191,6 +232,10 @@ def _accept_any_login(server, session, envelope, mechanism, auth_data) -> AuthRe
 # --- HTTP ------------------------------------------------------------------------------------
 
 
+MOBIZON_SEND = "/service/message/sendsmsmessage"
+MOBIZON_STATUS = "/service/message/getsmsstatus"
+
+
 class SmscError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -223,6 +268,12 @@ class InboxHandler(BaseHTTPRequestHandler):
             ("POST", "/sys/send.php"): lambda: self._smsc(url.query, self._send),
             ("GET", "/sys/status.php"): lambda: self._smsc(url.query, self._status),
             ("POST", "/sys/status.php"): lambda: self._smsc(url.query, self._status),
+            ("GET", MOBIZON_SEND): lambda: self._mobizon(url.query, self._mobizon_send),
+            ("POST", MOBIZON_SEND): lambda: self._mobizon(url.query, self._mobizon_send),
+            ("GET", MOBIZON_STATUS): lambda: self._mobizon(url.query, self._mobizon_status),
+            ("POST", MOBIZON_STATUS): lambda: self._mobizon(url.query, self._mobizon_status),
+            ("POST", "/admin/faults"): self._set_fault,
+            ("DELETE", "/admin/faults"): self._clear_faults,
         }
         route = routes.get((self.command, url.path))
         if route is not None:
@@ -233,8 +284,82 @@ class InboxHandler(BaseHTTPRequestHandler):
             self._json(404, {"error": "not found"})
 
     def _list_messages(self, query: str) -> None:
-        to = dict(parse_qsl(query)).get("to", "").strip()  # a bare "+" arrives as a space
-        self._json(200, self.inbox.messages(to or None))
+        params = dict(parse_qsl(query))
+        to = params.get("to", "").strip()  # a bare "+" arrives as a space
+        self._json(200, self.inbox.messages(to or None, params.get("with") == "provider"))
+
+    # Faults: how tests make a provider fail for a while
+
+    def _set_fault(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            provider, mode, count = body["provider"], str(body["mode"]), int(body["count"])
+        except (ValueError, KeyError, TypeError):
+            self._json(400, {"error": "expected provider, mode and count"})
+            return
+        if provider not in PROVIDERS or mode not in FAULT_MODES or count < 0:
+            self._json(
+                400, {"error": f"provider in {sorted(PROVIDERS)}, mode in {sorted(FAULT_MODES)}"}
+            )
+            return
+        self.inbox.set_fault(provider, mode, count)
+        self._json(200, {"provider": provider, "mode": mode, "count": count})
+
+    def _clear_faults(self) -> None:
+        self.inbox.clear_faults()
+        self._json(200, {"cleared": True})
+
+    def _fault(self, provider: str) -> bool:
+        """Answer as a failing provider would; True if it did (the call goes no further)."""
+        mode = self.inbox.take_fault(provider)
+        if mode is None:
+            return False
+        if mode == "timeout":
+            threading.Event().wait(TIMEOUT_SECONDS)
+            self._json(504, {"error": "timeout"})
+        elif mode == "garbage":
+            self._send_body(200, "text/html", b"<html>Bad gateway</html>")
+        else:
+            self._json(500, {"error": "internal error"})
+        return True
+
+    # Mobizon
+
+    def _mobizon(self, query: str, action) -> None:
+        if self._fault("mobizon"):
+            return
+        raw = query
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            raw += "&" + self.rfile.read(length).decode("utf-8", errors="replace")
+        pairs = parse_qsl(raw, keep_blank_values=True)
+        if not dict(pairs).get("apiKey"):
+            self._json(200, {"code": 8, "data": [], "message": "apiKey is required"})
+            return
+        code, data, message = action(pairs)
+        self._json(200, {"code": code, "data": data, "message": message})
+
+    def _mobizon_send(self, pairs: list[tuple[str, str]]) -> tuple[int, object, str]:
+        params = dict(pairs)
+        # Mobizon takes the number without "+": 77010000001.
+        phone = normalize_phone(params.get("recipient", ""))
+        if phone is None:
+            return 1, {"recipient": "invalid recipient"}, "validation error"
+        if not params.get("text"):
+            return 1, {"text": "text is required"}, "validation error"
+        sms_id = self.inbox.send_sms([phone], params["text"], None, provider="mobizon")
+        data = {"campaignId": str(sms_id), "messageId": str(sms_id), "status": 1}
+        return 0, data, ""
+
+    def _mobizon_status(self, pairs: list[tuple[str, str]]) -> tuple[int, object, str]:
+        ids = [v for k, v in pairs if k in ("ids[]", "ids")]
+        found = []
+        for sms_id in ids:
+            message = self.inbox.sms_by_id(sms_id, provider="mobizon")
+            if message is not None:
+                found.append({"id": sms_id, "status": "DELIVRD", "segNum": 1})
+        return 0, found, ""
 
     def _clear_messages(self) -> None:
         self.inbox.clear()
@@ -259,6 +384,8 @@ class InboxHandler(BaseHTTPRequestHandler):
         }
 
     def _smsc(self, query: str, action) -> None:
+        if self._fault("smsc"):
+            return
         params = self._smsc_params(query)
         fmt = params.get("fmt", "0")
         try:

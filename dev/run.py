@@ -44,6 +44,9 @@ class Proc:
     argv: list[str]
     env: dict = field(default_factory=dict)
     ready_url: str | None = None
+    # Started stage by stage, each ready before the next: the workers bind their queues before
+    # any web process writes an event (the bootstrap admin's account.changed, say).
+    stage: int = 0
     popen: subprocess.Popen | None = None
 
 
@@ -103,6 +106,7 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
         "IDENTITY_JWKS_URL": "http://127.0.0.1:8001/.well-known/jwks.json",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "1"),
         "TRUSTED_PROXIES": "1",  # the gateway on 8080
+        "POPULATION_REGISTRY_URL": str(ROOT / "dev" / "population.json"),
         "WEB_THREADS": "8",
     }
     per_service = {
@@ -171,6 +175,7 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
                 ],
                 env={**env, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(prom)},
                 ready_url=f"http://127.0.0.1:{port}/readyz",
+                stage=2,
             )
         )
         procs.append(
@@ -178,7 +183,8 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
                 f"{name}-worker",
                 [str(VENV_BIN / "python"), "-m", f"{package}.worker"],
                 env={**env, "WORKER_PORT": str(worker_port)},
-                ready_url=f"http://127.0.0.1:{worker_port}/healthz",
+                ready_url=f"http://127.0.0.1:{worker_port}/readyz",
+                stage=1,
             )
         )
     # The gateway last: web clients reach the services through it (dev upstream defaults).
@@ -191,6 +197,7 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
              "gateway.server:runner"],
             env={**common, "PORT": str(GATEWAY_PORT), "PROMETHEUS_MULTIPROC_DIR": str(prom)},
             ready_url=f"http://127.0.0.1:{GATEWAY_PORT}/healthz",
+            stage=3,
         )
     )  # fmt: skip
     return procs
@@ -216,6 +223,58 @@ def wait_ready(proc: Proc, deadline: float, stopping: threading.Event) -> bool:
             pass
         stopping.wait(0.2)
     return False
+
+
+def start_stage(procs: list[Proc], started: list[Proc], stopping: threading.Event) -> None:
+    for proc in procs:
+        env = {**os.environ, **proc.env, "PYTHONUNBUFFERED": "1"}
+        proc.popen = subprocess.Popen(
+            proc.argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # our own signals reach it only through us
+        )
+        started.append(proc)
+        threading.Thread(target=pump, args=(proc,), daemon=True).start()
+        if proc.name == "mongo":
+            deadline = time.monotonic() + 60
+            while not port_open(MONGO_PORT) and time.monotonic() < deadline:
+                if stopping.is_set() or proc.popen.poll() is not None:
+                    raise RuntimeError("the embedded MongoDB-compatible server did not start")
+                time.sleep(0.1)
+    for proc in procs:
+        if proc.ready_url and not wait_ready(proc, time.monotonic() + 60, stopping):
+            if stopping.is_set():
+                return
+            raise RuntimeError(f"{proc.name} did not become ready at {proc.ready_url}")
+
+
+def load_catalogue() -> None:
+    """The development kindergarten catalogue, so a newcomer can apply at once (idempotent)."""
+    from pymongo import MongoClient
+
+    from dev import kindergartens
+
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}/?directConnection=true")
+    try:
+        counts = kindergartens.load(client["kindergarten"])
+    finally:
+        client.close()
+    say(f"kindergarten catalogue: {counts}")
+
+
+def print_ready() -> None:
+    say("ready:")
+    say(f"  gateway       http://127.0.0.1:{GATEWAY_PORT}  (services under /api/, docs: /docs)")
+    say("  identity      http://127.0.0.1:8001  (OpenAPI: /openapi.json)")
+    say("  applicant     http://127.0.0.1:8002")
+    say("  kindergarten  http://127.0.0.1:8003")
+    say("  sms-notify    http://127.0.0.1:8004")
+    say(f"  dev inbox     http://127.0.0.1:{INBOX_HTTP}/messages  (SMTP 127.0.0.1:{INBOX_SMTP})")
+    say(f"  bootstrap admin: IIN {DEV_ADMIN_IIN}, password {DEV_ADMIN_PASSWORD} (development)")
+    say("Ctrl-C stops everything.")
 
 
 def main() -> int:
@@ -245,42 +304,15 @@ def main() -> int:
     started: list[Proc] = []
     code = 0
     try:
-        for proc in procs:
-            env = {**os.environ, **proc.env, "PYTHONUNBUFFERED": "1"}
-            proc.popen = subprocess.Popen(
-                proc.argv,
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # our own signals reach it only through us
-            )
-            started.append(proc)
-            threading.Thread(target=pump, args=(proc,), daemon=True).start()
-            if proc.name == "mongo":
-                deadline = time.monotonic() + 60
-                while not port_open(MONGO_PORT) and time.monotonic() < deadline:
-                    if stopping.is_set() or proc.popen.poll() is not None:
-                        raise RuntimeError("the embedded MongoDB-compatible server did not start")
-                    time.sleep(0.1)
-        for proc in started:
-            if proc.ready_url and not wait_ready(proc, time.monotonic() + 60, stopping):
-                if stopping.is_set():
-                    break
-                raise RuntimeError(f"{proc.name} did not become ready at {proc.ready_url}")
+        for stage in sorted({p.stage for p in procs}):
+            if stopping.is_set():
+                break
+            start_stage([p for p in procs if p.stage == stage], started, stopping)
+            if stage == 0:
+                load_catalogue()
         if stopping.is_set():
             return 0
-        say("ready:")
-        say(f"  gateway       http://127.0.0.1:{GATEWAY_PORT}  (services under /api/, docs: /docs)")
-        say("  identity      http://127.0.0.1:8001  (OpenAPI: /openapi.json)")
-        say("  applicant     http://127.0.0.1:8002")
-        say("  kindergarten  http://127.0.0.1:8003")
-        say("  sms-notify    http://127.0.0.1:8004")
-        say(
-            f"  dev inbox     http://127.0.0.1:{INBOX_HTTP}/messages  (SMTP 127.0.0.1:{INBOX_SMTP})"
-        )
-        say(f"  bootstrap admin: IIN {DEV_ADMIN_IIN}, password {DEV_ADMIN_PASSWORD} (development)")
-        say("Ctrl-C stops everything.")
+        print_ready()
         while not stopping.is_set():
             for proc in started:
                 if proc.popen.poll() is not None:

@@ -1,0 +1,104 @@
+"""What the kindergarten use cases share: who is asking, lookups that 404, paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import lru_cache
+
+from edu_common import accounts
+from edu_common.web.auth import Principal
+from edu_common.web.problems import Problem
+from kindergarten import store
+from kindergarten.deps import Deps
+from kindergarten.domain.calendar import BusinessCalendar
+
+ADMIN = "admin"
+STAFF = "kindergarten_staff"
+OPERATOR = "district_operator"
+
+
+@lru_cache(maxsize=8)
+def _calendar(country: str, zone: str) -> BusinessCalendar:
+    return BusinessCalendar(country, zone)
+
+
+def calendar(deps: Deps) -> BusinessCalendar:
+    return _calendar(deps.settings.holidays_country, deps.settings.timezone)
+
+
+# --- who is asking ------------------------------------------------------------------------
+# Roles and organisation come from the signed token; the parent's IIN from the accounts copy.
+def is_admin(p: Principal) -> bool:
+    return ADMIN in p.roles
+
+
+def is_operator_of(p: Principal, district_id: str | None) -> bool:
+    return OPERATOR in p.roles and district_id is not None and p.organization_id == district_id
+
+
+def is_staff_of(p: Principal, kindergarten_id: str | None) -> bool:
+    return STAFF in p.roles and kindergarten_id is not None and p.organization_id == kindergarten_id
+
+
+def manages_kindergarten(p: Principal, kindergarten: dict) -> bool:
+    """Its staff, its district's operators and admins run a kindergarten's groups and places."""
+    return (
+        is_admin(p)
+        or is_staff_of(p, kindergarten["_id"])
+        or is_operator_of(p, kindergarten["district_id"])
+    )
+
+
+def account_of(deps: Deps, p: Principal) -> dict:
+    """The asking person's account from the local copy; it arrives seconds after registration."""
+    account = accounts.get(deps.db, p.account_id)
+    if account is None:
+        raise Problem(
+            409,
+            "account_not_synced",
+            "Your account is still being set up here. Try again in a few seconds.",
+            headers={"Retry-After": "2"},
+        )
+    return account
+
+
+# --- lookups ------------------------------------------------------------------------------
+def not_found(what: str = "not_found") -> Problem:
+    return Problem(404, what if what.endswith("not_found") else f"{what}_not_found")
+
+
+def district(deps: Deps, district_id: str) -> dict:
+    found = deps.db[store.DISTRICTS].find_one({"_id": district_id})
+    if found is None:
+        raise not_found("district")
+    return found
+
+
+def kindergarten(deps: Deps, kindergarten_id: str) -> dict:
+    found = deps.db[store.KINDERGARTENS].find_one({"_id": kindergarten_id})
+    if found is None:
+        raise not_found("kindergarten")
+    return found
+
+
+# --- paging -------------------------------------------------------------------------------
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor") from None
+    if offset < 0:
+        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor")
+    return offset
+
+
+def page(cursor_query, limit: int, cursor: str | None) -> dict:
+    """One page of a sorted pymongo cursor: {items, next_cursor}."""
+    offset = decode_cursor(cursor)
+    items = list(cursor_query.skip(offset).limit(limit + 1))
+    more = len(items) > limit
+    nxt = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
+    return {"items": items[:limit], "next_cursor": nxt}
