@@ -28,7 +28,7 @@ cat = Blueprint(
 
 @cat.route("/districts")
 class Districts(MethodView):
-    @auth.require()
+    # The catalogue is public: a parent looks for a kindergarten before signing in.
     @cat.arguments(s.Paging, location="query")
     @cat.response(200, s.DistrictPage)
     def get(self, args):
@@ -46,7 +46,6 @@ class Districts(MethodView):
 
 @cat.route("/kindergartens")
 class Kindergartens(MethodView):
-    @auth.require()
     @cat.arguments(s.KindergartenQuery, location="query")
     @cat.response(200, s.KindergartenPage)
     def get(self, args):
@@ -63,7 +62,6 @@ class Kindergartens(MethodView):
 
 
 @cat.route("/kindergartens/<kg_id>")
-@auth.require()
 @cat.response(200, s.KindergartenDetail)
 def get_kindergarten(kg_id):
     """A kindergarten with its groups and open places."""

@@ -11,8 +11,8 @@ from .conftest import DISTRICT, KG, KG2, OTHER_DISTRICT
 pytestmark = pytest.mark.integration
 
 
-def test_admins_create_districts_and_everyone_signed_in_reads_them(world):
-    assert world.client.get("/districts").status_code == 401
+def test_admins_create_districts_and_anyone_reads_them(world):
+    assert world.client.post("/districts", json={"name": "Район Нура"}).status_code == 401
     created = world.client.post("/districts", json={"name": "Район Нура"}, headers=world.admin())
     assert created.status_code == 201
     again = world.client.post("/districts", json={"name": "Район Нура"}, headers=world.admin())
@@ -27,6 +27,12 @@ def test_admins_create_districts_and_everyone_signed_in_reads_them(world):
         headers=world.operator(),
     )
     assert len(rest.json["items"]) == 1 and rest.json["next_cursor"] is None
+    public = world.client.get("/districts")  # the catalogue needs no sign-in
+    assert public.status_code == 200 and len(public.json["items"]) == 3
+    kindergartens = world.client.get("/kindergartens", query_string={"district_id": DISTRICT})
+    assert kindergartens.status_code == 200 and kindergartens.json["items"]
+    one = world.client.get(f"/kindergartens/{KG}")
+    assert one.status_code == 200 and "groups" in one.json
     bad = world.client.get("/districts", query_string={"cursor": "%%%"}, headers=world.admin())
     assert bad.status_code == 422 and bad.json["invalid_params"][0]["name"] == "cursor"
 
