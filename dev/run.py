@@ -195,7 +195,8 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
             "gateway",
             [str(VENV_BIN / "gunicorn"), "--config", "python:gateway.gunicorn_conf",
              "gateway.server:runner"],
-            env={**common, "PORT": str(GATEWAY_PORT), "PROMETHEUS_MULTIPROC_DIR": str(prom)},
+            env={**common, "PORT": str(GATEWAY_PORT), "PROMETHEUS_MULTIPROC_DIR": str(prom),
+                 "GATEWAY_BODY_LIMITS": "notify=6291456"},  # attachments to teachers
             ready_url=f"http://127.0.0.1:{GATEWAY_PORT}/healthz",
             stage=3,
         )

@@ -171,7 +171,8 @@ class Gateway:
         if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return self._preflight(request)
         length = request.content_length
-        if length is not None and length > self.settings.max_body:
+        max_body = self.settings.body_limits.get(name, self.settings.max_body)
+        if length is not None and length > max_body:
             metrics.REJECTED.labels("body_too_large").inc()
             raise GatewayProblem(413, "payload_too_large")
 
@@ -194,6 +195,8 @@ class Gateway:
             try:
                 async with asyncio.timeout(self.settings.body_timeout):
                     body = await request.read()
+                if len(body) > max_body:  # a chunked body has no length to check first
+                    raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=len(body))
             except TimeoutError:
                 metrics.REJECTED.labels("slow_body").inc()
                 raise GatewayProblem(408, "request_timeout") from None
@@ -333,7 +336,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     gateway = Gateway(settings)
     app = web.Application(
-        client_max_size=settings.max_body,
+        client_max_size=max([settings.max_body, *settings.body_limits.values()]),
         handler_args={
             "max_line_size": settings.max_header_line,
             "max_field_size": settings.max_header_line,

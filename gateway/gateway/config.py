@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from edu_common.config import ConfigError, env, env_int
 
@@ -43,6 +43,8 @@ class Settings:
     pool_size: int = 100
     upstream_keepalive: float = 4.0
     max_body: int = 1024 * 1024
+    # A larger limit for some upstreams (sms-notify's message attachments), e.g. notify=6291456.
+    body_limits: dict[str, int] = field(default_factory=dict)
     body_timeout: float = 15.0
     header_timeout: float = 10.0
     max_header_line: int = 8190
@@ -94,6 +96,15 @@ def _pairs(raw: str, name: str) -> dict[str, str]:
     return out
 
 
+def _body_limits(raw: str) -> dict[str, int]:
+    limits = {}
+    for name, value in _pairs(raw, "GATEWAY_BODY_LIMITS").items():
+        if not value.isdigit():
+            raise ConfigError(f"GATEWAY_BODY_LIMITS: {name} is not a number of bytes")
+        limits[name] = int(value)
+    return limits
+
+
 def parse_upstreams(raw: str, timeouts: dict[str, str], default_timeout: float):
     upstreams = []
     for name, urls in _pairs(raw, "GATEWAY_UPSTREAMS").items():
@@ -136,6 +147,7 @@ def load() -> Settings:
         # the service is closing.
         upstream_keepalive=_float("GATEWAY_UPSTREAM_KEEPALIVE_SECONDS", 4.0),
         max_body=env_int("GATEWAY_MAX_BODY_BYTES", 1024 * 1024),
+        body_limits=_body_limits(env("GATEWAY_BODY_LIMITS", "") or ""),
         body_timeout=_float("GATEWAY_BODY_TIMEOUT", 15.0),
         header_timeout=_float("GATEWAY_HEADER_TIMEOUT", 10.0),
         max_header_line=env_int("GATEWAY_MAX_HEADER_BYTES", 8190),

@@ -28,6 +28,7 @@ def gw(start_stub, start_gateway):
         GATEWAY_RATE_SENSITIVE="0.01/3",
         GATEWAY_RATE_PER_ACCOUNT="0.01/5",
         GATEWAY_MAX_BODY_BYTES=str(64 * 1024),
+        GATEWAY_BODY_LIMITS=f"kindergarten={256 * 1024}",
         GATEWAY_BODY_TIMEOUT="1",
         GATEWAY_HEADER_TIMEOUT="1",
         GATEWAY_TRUSTED_PROXIES="1",
@@ -197,6 +198,20 @@ def test_oversized_body_is_413(gw, keys):
         data=chunks,
         headers={"Authorization": f"Bearer {keys.token(sub='big2')}"},
     )
+    assert_problem(r, 413, "payload_too_large")
+
+
+def test_an_upstream_may_take_larger_bodies(gw, keys):
+    headers = {"Authorization": f"Bearer {keys.token(sub='uploader')}"}
+    r = session.post(f"{gw.url}/api/kindergarten/things", data=b"x" * (200 * 1024), headers=headers)
+    assert r.status_code == 200 and r.json()["body_length"] == 200 * 1024
+    chunks = (b"x" * 8192 for _ in range(25))  # 200 KiB with no Content-Length
+    r = session.post(f"{gw.url}/api/kindergarten/things", data=chunks, headers=headers)
+    assert r.status_code == 200 and r.json()["body_length"] == 200 * 1024
+    chunks = (b"x" * 8192 for _ in range(40))  # 320 KiB
+    r = session.post(f"{gw.url}/api/kindergarten/things", data=chunks, headers=headers)
+    assert_problem(r, 413, "payload_too_large")
+    r = session.post(f"{gw.url}/api/identity/things", data=b"x" * (200 * 1024), headers=headers)
     assert_problem(r, 413, "payload_too_large")
 
 
