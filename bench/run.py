@@ -1,6 +1,6 @@
 """Run every benchmark (or those named) and print one Markdown table for the README.
 
-.venv/bin/python -m bench.run [relay] [login] [gateway] [kindergarten]
+.venv/bin/python -m bench.run [relay] [login] [gateway] [kindergarten] [notify]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import traceback
 from importlib.metadata import PackageNotFoundError, version
 
-from bench import gateway, kindergarten, login, relay
+from bench import gateway, kindergarten, login, notify, relay
 from bench.common import SECANTUS, Row, background_load, markdown_table, rabbitmqctl
 
 BENCHMARKS = {
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "login": login.run,
     "gateway": gateway.run,
     "kindergarten": kindergarten.run,
+    "notify": notify.run,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edu_common.config import ConfigError, env, env_int
+from edu_common.config import ConfigError, env, env_float, env_int
 
 # Development defaults: the ports of `make run`. Every deployment sets GATEWAY_UPSTREAMS.
 DEV_UPSTREAMS = (
@@ -58,16 +58,6 @@ class Settings:
     token_cache_size: int = 50_000
     jwks_min_refetch_seconds: float = 10.0
     openapi_cache_seconds: float = 60.0
-
-
-def _float(name: str, default: float) -> float:
-    raw = env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _rate(name: str, default: Rate) -> Rate:
@@ -126,7 +116,7 @@ def parse_upstreams(raw: str, timeouts: dict[str, str], default_timeout: float):
 
 
 def load() -> Settings:
-    default_timeout = _float("GATEWAY_UPSTREAM_TIMEOUT", 15.0)
+    default_timeout = env_float("GATEWAY_UPSTREAM_TIMEOUT", 15.0)
     origins = env("CORS_ORIGINS", "") or ""
     return Settings(
         upstreams=parse_upstreams(
@@ -136,29 +126,29 @@ def load() -> Settings:
         ),
         jwks_url=env("IDENTITY_JWKS_URL", DEV_JWKS_URL),
         cors_origins=frozenset(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
-        connect_timeout=_float("GATEWAY_CONNECT_TIMEOUT", 2.0),
+        connect_timeout=env_float("GATEWAY_CONNECT_TIMEOUT", 2.0),
         retries=env_int("GATEWAY_RETRIES", 1),
         breaker_failures=env_int("GATEWAY_BREAKER_FAILURES", 5),
-        breaker_open_seconds=_float("GATEWAY_BREAKER_OPEN_SECONDS", 10.0),
-        eject_seconds=_float("GATEWAY_EJECT_SECONDS", 5.0),
-        health_interval=_float("GATEWAY_HEALTH_INTERVAL", 5.0),
+        breaker_open_seconds=env_float("GATEWAY_BREAKER_OPEN_SECONDS", 10.0),
+        eject_seconds=env_float("GATEWAY_EJECT_SECONDS", 5.0),
+        health_interval=env_float("GATEWAY_HEALTH_INTERVAL", 5.0),
         pool_size=env_int("GATEWAY_POOL_SIZE", 100),
         # Below the services' own keep-alive (gunicorn: 5 s), so we never reuse a socket
         # the service is closing.
-        upstream_keepalive=_float("GATEWAY_UPSTREAM_KEEPALIVE_SECONDS", 4.0),
+        upstream_keepalive=env_float("GATEWAY_UPSTREAM_KEEPALIVE_SECONDS", 4.0),
         max_body=env_int("GATEWAY_MAX_BODY_BYTES", 1024 * 1024),
         body_limits=_body_limits(env("GATEWAY_BODY_LIMITS", "") or ""),
-        body_timeout=_float("GATEWAY_BODY_TIMEOUT", 15.0),
-        header_timeout=_float("GATEWAY_HEADER_TIMEOUT", 10.0),
+        body_timeout=env_float("GATEWAY_BODY_TIMEOUT", 15.0),
+        header_timeout=env_float("GATEWAY_HEADER_TIMEOUT", 10.0),
         max_header_line=env_int("GATEWAY_MAX_HEADER_BYTES", 8190),
         max_headers=env_int("GATEWAY_MAX_HEADERS", 100),
-        keepalive=_float("GATEWAY_KEEPALIVE_SECONDS", 15.0),
+        keepalive=env_float("GATEWAY_KEEPALIVE_SECONDS", 15.0),
         rate_ip=_rate("GATEWAY_RATE_PER_ADDRESS", Rate(50, 100)),
         rate_account=_rate("GATEWAY_RATE_PER_ACCOUNT", Rate(20, 60)),
         rate_sensitive=_rate("GATEWAY_RATE_SENSITIVE", Rate(0.2, 10)),
         trusted_proxies=env_int("GATEWAY_TRUSTED_PROXIES", 0),
-        jwks_refresh_seconds=_float("GATEWAY_JWKS_REFRESH_SECONDS", 300.0),
+        jwks_refresh_seconds=env_float("GATEWAY_JWKS_REFRESH_SECONDS", 300.0),
         token_cache_size=env_int("GATEWAY_TOKEN_CACHE_SIZE", 50_000),
-        jwks_min_refetch_seconds=_float("GATEWAY_JWKS_MIN_REFETCH_SECONDS", 10.0),
-        openapi_cache_seconds=_float("GATEWAY_OPENAPI_CACHE_SECONDS", 60.0),
+        jwks_min_refetch_seconds=env_float("GATEWAY_JWKS_MIN_REFETCH_SECONDS", 10.0),
+        openapi_cache_seconds=env_float("GATEWAY_OPENAPI_CACHE_SECONDS", 60.0),
     )

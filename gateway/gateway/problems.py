@@ -8,8 +8,7 @@ from aiohttp import web
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from edu_common import context
-from edu_common.web.problems import CONTENT_TYPE, TITLES
+from edu_common.web.problems import CONTENT_TYPE, TITLES, problem_body
 
 # The gateway's own codes; the services' titles (edu_common) are used for the shared ones.
 GATEWAY_TITLES: dict[str, dict[str, str]] = {
@@ -111,18 +110,7 @@ def problem(
     **extra,
 ) -> web.Response:
     code = code or STATUS_CODES.get(status, "error" if status < 500 else "internal_error")
-    body = {
-        "type": f"/problems/{code}",
-        "title": title_for(code, language(accept_language)),
-        "status": status,
-        "code": code,
-    }
-    if detail:
-        body["detail"] = detail
-    rid = context.current().request_id
-    if rid:
-        body["request_id"] = rid
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body = problem_body(status, code, detail, title_for(code, language(accept_language)), **extra)
     return web.Response(
         status=status,
         body=json.dumps(body, ensure_ascii=False).encode(),

@@ -39,6 +39,10 @@ def env_int(name: str, default: int) -> int:
     return _typed(name, default, int, "an integer")
 
 
+def env_float(name: str, default: float) -> float:
+    return _typed(name, default, float, "a number")
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = env(name)
     if raw is None:

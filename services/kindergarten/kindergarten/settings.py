@@ -43,7 +43,7 @@ class Settings:
     page_size: int = 50
     sweep_seconds: int = 60  # how often the worker looks for lapses, reminders, open places
     number_sweep_seconds: int = 3600  # how often queue numbers are compared with the last told
-    # Escorts, door codes, attendance (K2).
+    # Escorts, door codes, attendance.
     escorts_per_child: int = 5
     children_per_escort: int = 5
     escort_min_age: int = 16

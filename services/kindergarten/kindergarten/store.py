@@ -1,6 +1,6 @@
 """kindergarten's own database: collection names, document shapes and the indexes behind them.
 
-Shapes other modules read (K2's escorts and attendance rely on these):
+Shapes other modules read (escorts and attendance rely on these):
 
 - DISTRICTS ``{_id, name}``
 - KINDERGARTENS ``{_id, name, district_id, address, languages}``

@@ -141,7 +141,7 @@ class Kids:
         return self.minter.headers(p.account_id, roles=roles, organization_id=org, **kw)
 
     def enrol(self, name: str, parent: str = "mother", *, first_escort: bool = True) -> str:
-        """An enrolled child as K1's enrolment leaves it, the parent its first escort."""
+        """An enrolled child as enrolment leaves it, the parent its first escort."""
         serial = 100 + len(self.children)
         iin = make_iin(dt.date(2022, 1, 1) + dt.timedelta(days=serial), "female", serial)
         p = self.people[parent]

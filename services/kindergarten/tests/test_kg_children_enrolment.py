@@ -1,5 +1,5 @@
 """Through the whole service: the kindergarten enrols a child from the queue, and the parent who
-applied is its first escort at once (K1's enrolment calls on_enrolled in its transaction)."""
+applied is its first escort at once (enrolment calls on_enrolled in its transaction)."""
 
 import datetime as dt
 

@@ -22,9 +22,20 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 
 from edu_common.logs import redact_text
+from edu_common.mongo import in_transaction
 from sms_notify import store
-from sms_notify.channels import Channel, Outgoing, PermanentError, TransientError
-from sms_notify.store import CODE_MASK, FAILED, MESSAGES, QUEUED, SENDING, SENT
+from sms_notify.channels import Channel, Outgoing, PermanentError, Receipt, TransientError
+from sms_notify.store import (
+    CODE_MASK,
+    DEAD_LETTERS,
+    DELIVERED,
+    FAILED,
+    HELD,
+    MESSAGES,
+    QUEUED,
+    SENDING,
+    SENT,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +55,10 @@ class Policy:
     backoff_max: dt.timedelta = dt.timedelta(minutes=10)
     # Longer than the slowest send (SMTP and SMSC time out well before it).
     lease: dt.timedelta = dt.timedelta(seconds=60)
+    # Delivery reports: first asked this long after sending, then less and less often, and
+    # given up after status_window (the message stays "sent").
+    first_status_check: dt.timedelta = dt.timedelta(seconds=30)
+    status_window: dt.timedelta = dt.timedelta(days=2)
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """Wait before the next try after `attempts` tries: 5s, 10s, 20s... up to the max."""
@@ -57,6 +72,7 @@ def _claimable(now: dt.datetime) -> dict:
     return {
         "$or": [
             {"status": QUEUED, "next_attempt_at": {"$lte": now}},
+            {"status": HELD, "release_at": {"$lte": now}},  # quiet hours are over
             {"status": SENDING, "lease_until": {"$lte": now}},  # its worker died mid-send
         ]
     }
@@ -131,7 +147,7 @@ def _attempt(
         body=store.reveal(message["body"], secret),
     )
     try:
-        provider_id = channel.send(outgoing)
+        answer = channel.send(outgoing)
     except PermanentError as exc:
         return _fail(db, message, _scrub(str(exc), message), clock())
     except TransientError as exc:
@@ -142,17 +158,22 @@ def _attempt(
         error = _scrub(f"{type(exc).__name__}: {exc}", message)
         return _retry_or_fail(db, message, error, policy, clock())
     now = clock()
+    if not isinstance(answer, Receipt):
+        answer = Receipt(channel.provider, str(answer))
+    sent = {
+        "status": SENT,
+        "sent_at": now,
+        "updated_at": now,
+        "provider": answer.provider,
+        "provider_id": answer.provider_id,
+    }
+    if message["channel"] == "sms":
+        sent["status_check_at"] = now + policy.first_status_check
     _finish(
         db,
         message,
         {
-            "$set": {
-                "status": SENT,
-                "sent_at": now,
-                "updated_at": now,
-                "provider": channel.provider,
-                "provider_id": provider_id,
-            },
+            "$set": sent,
             "$unset": {"secret": "", "lease_until": "", "claim": "", "next_attempt_at": ""},
         },
     )
@@ -161,7 +182,7 @@ def _attempt(
         extra={
             "message_id": message["_id"],
             "channel": message["channel"],
-            "provider": channel.provider,
+            "provider": answer.provider,
             "attempts": message["attempts"],
         },
     )
@@ -202,14 +223,20 @@ def _retry_or_fail(
 
 
 def _fail(db: Database, message: dict, error: str, now: dt.datetime) -> str:
-    _finish(
-        db,
-        message,
-        {
-            "$set": {"status": FAILED, "failed_at": now, "last_error": error, "updated_at": now},
-            "$unset": {"secret": "", "lease_until": "", "claim": "", "next_attempt_at": ""},
-        },
-    )
+    update = {
+        "$set": {"status": FAILED, "failed_at": now, "last_error": error, "updated_at": now},
+        "$unset": {"secret": "", "lease_until": "", "claim": "", "next_attempt_at": ""},
+    }
+    if message.get("secret") or message.get("kind") == "code":
+        # A code is not re-sent by an admin: the person asks for a new one. No dead letter.
+        _finish(db, message, update)
+    else:
+
+        def work(session):
+            if _finish(db, message, update, session=session):
+                dead_letter(db, message, error, now, session=session)
+
+        in_transaction(db, work)
     log.warning(
         "message failed",
         extra={"message_id": message["_id"], "channel": message["channel"], "error": error},
@@ -217,15 +244,147 @@ def _fail(db: Database, message: dict, error: str, now: dt.datetime) -> str:
     return FAILED
 
 
-def _finish(db: Database, message: dict, update: dict) -> None:
+def _finish(db: Database, message: dict, update: dict, session=None) -> bool:
     result = db[MESSAGES].update_one(
-        {"_id": message["_id"], "status": SENDING, "claim": message["claim"]}, update
+        {"_id": message["_id"], "status": SENDING, "claim": message["claim"]},
+        update,
+        session=session,
     )
     if result.matched_count == 0:
         # Our lease ran out and another worker took the message: its outcome stands.
         log.warning(
             "lease lost before the outcome was recorded", extra={"message_id": message["_id"]}
         )
+        return False
+    return True
+
+
+def dead_letter(db: Database, message: dict, error: str, now: dt.datetime, session=None) -> None:
+    """The record an admin lists and re-sends; one per failed message, whatever repeats."""
+    db[DEAD_LETTERS].update_one(
+        {"message_id": message["_id"]},
+        {
+            "$setOnInsert": {
+                "_id": store.new_id(),
+                "message_id": message["_id"],
+                "event_id": message["event_id"],
+                "kind": message.get("kind"),
+                "channel": message["channel"],
+                "to": message["to"],
+                "account_id": message.get("account_id"),
+                "error": error,
+                "attempts": message.get("attempts", 0),
+                "created_at": now,
+                "status": "open",
+                "resent_message_id": None,
+            }
+        },
+        upsert=True,
+        session=session,
+    )
+
+
+# --- delivery status --------------------------------------------------------------------------
+
+
+def record_report(
+    db: Database, provider: str, provider_id: str, status: str, detail: str | None, now
+) -> str | None:
+    """Apply a provider's report to our message; answers its status after, None if unknown.
+
+    Idempotent: a repeated or late report changes nothing once the outcome is final.
+    """
+    found = db[MESSAGES].find_one({"provider": provider, "provider_id": provider_id})
+    if found is None:
+        return None
+    if status == "pending" or found["status"] != SENT:
+        return found["status"]
+    if status == "delivered":
+        update = {
+            "$set": {
+                "status": DELIVERED,
+                "delivered_at": now,
+                "updated_at": now,
+                "provider_status": detail,
+            },
+            "$unset": {"status_check_at": ""},
+        }
+        db[MESSAGES].update_one({"_id": found["_id"], "status": SENT}, update)
+        return DELIVERED
+    error = f"{provider} reported it undelivered ({detail})"[:300]
+
+    def work(session):
+        result = db[MESSAGES].update_one(
+            {"_id": found["_id"], "status": SENT},
+            {
+                "$set": {
+                    "status": FAILED,
+                    "failed_at": now,
+                    "last_error": error,
+                    "updated_at": now,
+                    "provider_status": detail,
+                },
+                "$unset": {"status_check_at": ""},
+            },
+            session=session,
+        )
+        if result.modified_count:
+            dead_letter(db, found, error, now, session=session)
+
+    in_transaction(db, work)
+    return FAILED
+
+
+def poll_statuses(
+    db: Database,
+    channels: Mapping[str, Channel],
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    clock: Clock = utcnow,
+    limit: int = 100,
+) -> int:
+    """Ask the SMS providers about sent messages whose check is due; answers how many."""
+    now = clock()
+    sms = channels.get("sms")
+    due = (
+        db[MESSAGES]
+        .find(
+            {"status": SENT, "status_check_at": {"$lte": now}},
+            projection={"provider": 1, "provider_id": 1, "to": 1, "sent_at": 1, "status_checks": 1},
+        )
+        .limit(limit)
+    )
+    asked = 0
+    for m in list(due):
+        provider = _provider(sms, m.get("provider"))
+        checks = m.get("status_checks", 0) + 1
+        if provider is None or now - m["sent_at"] > policy.status_window:
+            db[MESSAGES].update_one({"_id": m["_id"]}, {"$unset": {"status_check_at": ""}})
+            continue
+        try:
+            reports = provider.status([m["provider_id"]], m["to"])
+        except (TransientError, PermanentError):
+            reports = []
+        asked += 1
+        final = None
+        for r in reports:
+            if r.provider_id == m["provider_id"] and r.status != "pending":
+                final = record_report(db, m["provider"], r.provider_id, r.status, r.detail, now)
+        if final is None:
+            later = min(policy.first_status_check * 2**checks, dt.timedelta(hours=1))
+            db[MESSAGES].update_one(
+                {"_id": m["_id"], "status": SENT},
+                {"$set": {"status_check_at": now + later, "status_checks": checks}},
+            )
+    return asked
+
+
+def _provider(sms: Channel | None, name: str | None):
+    if sms is None or not name:
+        return None
+    by_name = getattr(sms, "by_name", None)
+    found = by_name(name) if by_name else (sms if sms.provider == name else None)
+    return found if hasattr(found, "status") else None
 
 
 _ADDRESS = re.compile(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+|\+?\d[\d ()-]{8,}\d")
@@ -238,3 +397,67 @@ def _scrub(text: str, message: dict) -> str:
         text = text.replace(secret["code"], CODE_MASK)
     text = text.replace(message["to"], "<recipient>")
     return redact_text(_ADDRESS.sub("<address>", text))[:500]
+
+
+# --- dead letters -----------------------------------------------------------------------------
+
+
+class AlreadyResent(Exception):
+    def __init__(self, message_id: str):
+        super().__init__(message_id)
+        self.message_id = message_id
+
+
+def resend(db: Database, dead_letter_id: str, now: dt.datetime) -> str | None:
+    """Queue a fresh copy of a dead letter's message, exactly once; answers its id.
+
+    None if there is no such dead letter; AlreadyResent if it was re-sent before. The copy's
+    key is ("resend:<dead letter id>", to, channel): even two admins at once make one message.
+    """
+
+    def work(session):
+        letter = db[DEAD_LETTERS].find_one({"_id": dead_letter_id}, session=session)
+        if letter is None:
+            return None
+        if letter.get("resent_message_id"):
+            raise AlreadyResent(letter["resent_message_id"])
+        original = db[MESSAGES].find_one({"_id": letter["message_id"]}, session=session)
+        copy = {
+            k: v
+            for k, v in original.items()
+            if k
+            in (
+                "kind", "purpose", "channel", "to", "language", "subject", "body", "account_id",
+                "urgent", "segments", "encoding", "requested_language", "event_type",
+            )
+        }  # fmt: skip
+        copy.update(
+            _id=store.new_id(),
+            event_id=f"resend:{dead_letter_id}",
+            status=QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            provider=None,
+            provider_id=None,
+            last_error=None,
+            created_at=now,
+            updated_at=now,
+            sent_at=None,
+            expires_at=None,
+            resent_from=original["_id"],
+        )
+        if not store.insert_once(db, copy, session=session):
+            existing = db[MESSAGES].find_one(
+                {"event_id": copy["event_id"], "to": copy["to"], "channel": copy["channel"]},
+                {"_id": 1},
+                session=session,
+            )
+            raise AlreadyResent(existing["_id"])
+        db[DEAD_LETTERS].update_one(
+            {"_id": dead_letter_id},
+            {"$set": {"status": "resent", "resent_message_id": copy["_id"], "resent_at": now}},
+            session=session,
+        )
+        return copy["_id"]
+
+    return in_transaction(db, work)

@@ -1,17 +1,27 @@
-"""The use cases: one function per event this service consumes."""
+"""The use cases: from an event to messages.
+
+Codes have their own handler (their secret is kept apart). Every other event goes through one
+generic path driven by ``ROUTES``: event type -> kind, urgency, recipients, template, paid.
+Adding an event is one entry (and its templates): e.g. when applicant publishes
+``applicant.application.status_changed.v1``, add its schema to ``events.py`` and
+``Route(events.APPLICANT_STATUS, "application", "applicant_status", parent("account_id"))``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import math
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
+from edu_common import accounts
 from edu_common.consumer import HandlerContext, Reject
-from edu_common.envelope import Envelope
-from sms_notify import delivery, store, templates
+from edu_common.envelope import Envelope, EventType
+from sms_notify import delivery, events, outgoing, store, templates
 from sms_notify.channels import Channel
 from sms_notify.events import CodeRequested
 
@@ -72,22 +82,226 @@ def on_code_requested(
         # Retrying cannot fix a payload: park it at once (the error names fields, not values).
         raise Reject(f"invalid code.requested payload: {sorted(exc.messages)}") from exc
     message = code_message(envelope, data, clock())
-    if not store.insert_once(ctx.db, message, session=ctx.session):
+    message["urgent"] = True
+    if outgoing.admit(ctx.db, ctx.session, message, now=clock()) is None:
         log.info("message for this event already stored", extra={"event_id": envelope.id})
         return
-    log.info(
-        "message queued",
-        extra={
-            "message_id": message["_id"],
-            "event_id": envelope.id,
-            "channel": message["channel"],
-            "purpose": message["purpose"],
-            "status": message["status"],
-        },
-    )
     if message["status"] == store.QUEUED:
         db, message_id = ctx.db, message["_id"]
         # A first attempt right away; whatever it leaves behind, the sweep picks up.
         ctx.after_commit(
             lambda: delivery.deliver(db, channels, message_id, policy=policy, clock=clock)
         )
+
+
+# --- the generic path -----------------------------------------------------------------------
+
+LOCAL_TIME = zoneinfo.ZoneInfo("Asia/Almaty")
+
+
+class AccountNotSynced(Exception):
+    """The account's copy has not arrived yet: the event is retried (then parked), not lost."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    to: str  # "" when the person has no contact for the channel: stored as no_recipient
+    channel: str
+    language: str
+    account_id: str | None
+    # Already read while resolving: passed on so enqueue need not read them again.
+    prefs: dict | None = field(default=None, compare=False, repr=False)
+    account: dict | None = field(default=None, compare=False, repr=False)
+
+
+Resolver = Callable[[HandlerContext, dict, bool], list[Recipient]]
+
+
+@dataclass(frozen=True)
+class Route:
+    event: EventType
+    kind: str  # see domain/kinds.py: what preferences mute
+    template: str  # templates/<template>.<lang>[.sms].txt
+    recipients: Resolver
+    urgent: bool = False  # codes and security: never held, never muted, every contact
+    paid: bool = False  # paid routes need a charge (S2's balance); none of these is
+    params: Callable[[dict], dict] | None = None  # extra template values from the payload
+
+
+def language_of(account: dict, prefs: dict) -> str:
+    return prefs.get("language") or account.get("language") or "ru"
+
+
+def contacts(ctx: HandlerContext, account_id: str, urgent: bool) -> list[Recipient]:
+    """The account's phone / e-mail on the channels it chose (urgent: every one it has)."""
+    account = ctx.db[accounts.ACCOUNTS].find_one({"_id": account_id}, session=ctx.session)
+    if account is None:
+        raise AccountNotSynced(f"account {account_id} not in the local copy yet")
+    prefs = outgoing.preferences_of(ctx.db, account_id, ctx.session)
+    language = language_of(account, prefs)
+    address = {"sms": account.get("phone") or "", "email": account.get("email") or ""}
+    if urgent:
+        wanted = [c for c in ("sms", "email") if address[c]] or ["sms"]
+    else:
+        wanted = prefs.get("channels") or (["sms"] if address["sms"] else ["email"])
+    return [Recipient(address[c], c, language, account_id, prefs, account) for c in wanted]
+
+
+def parent(field: str = "parent_account_id") -> Resolver:
+    return lambda ctx, data, urgent: contacts(ctx, data[field], urgent)
+
+
+def escort(ctx: HandlerContext, data: dict, urgent: bool) -> list[Recipient]:
+    """The escort's own phone (from the event), in the parent's language."""
+    account = ctx.db[accounts.ACCOUNTS].find_one(
+        {"_id": data["parent_account_id"]}, session=ctx.session
+    )
+    prefs = outgoing.preferences_of(ctx.db, data["parent_account_id"], ctx.session)
+    return [Recipient(data["escort_phone"], "sms", language_of(account or {}, prefs), None)]
+
+
+def template_values(data: dict) -> dict:
+    """The payload as template values: dates in Almaty time, absent values empty."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+        out[key] = "" if value is None else value
+    return out
+
+
+def _words(field: str, texts: dict[str, dict[str, str]]) -> Callable[[dict], dict]:
+    """A payload code said in each language: ``$<field>_kk``, ``$<field>_ru``, ``$<field>_en``."""
+
+    def extra(data: dict) -> dict:
+        said = texts.get(str(data.get(field)), {})
+        return {
+            f"{field}_{lang}": said.get(lang, str(data.get(field))) for lang in ("kk", "ru", "en")
+        }
+
+    return extra
+
+
+CLOSED_REASON = {
+    "withdrawn": {"kk": "өтініш кері қайтарылды", "ru": "заявление отозвано", "en": "withdrawn"},
+    "declined": {
+        "kk": "жолдамадан бас тартылды",
+        "ru": "отказ от направления",
+        "en": "referral declined",
+    },
+    "enrolled": {"kk": "бала балабақшаға қабылданды", "ru": "ребёнок зачислен", "en": "enrolled"},
+    "aged_out": {"kk": "бала жасы асып кетті", "ru": "ребёнок вышел из возраста", "en": "aged out"},
+}
+DECISION = {
+    "confirmed": {"kk": "расталды", "ru": "подтверждена", "en": "confirmed"},
+    "rejected": {"kk": "расталмады", "ru": "не подтверждена", "en": "not confirmed"},
+}
+DIRECTION = {
+    "in": {"kk": "балабақшаға келді", "ru": "пришёл(ла) в детский сад", "en": "arrived"},
+    "out": {"kk": "балабақшадан кетті", "ru": "ушёл(ла) из детского сада", "en": "left"},
+}
+STAGE = {
+    "confirm": {"kk": "растау", "ru": "подтверждения", "en": "confirmation"},
+    "enrol": {"kk": "қабылдау", "ru": "зачисления", "en": "enrolment"},
+}
+
+ROUTES: list[Route] = [
+    Route(events.PASSWORD_CHANGED, "security", "password_changed", parent("account_id"), True),
+    Route(events.ACCOUNT_LOCKED, "security", "account_locked", parent("account_id"), True),
+    Route(events.KG_REGISTERED, "queue", "kg_registered", parent()),
+    Route(events.KG_QUEUE_CHANGED, "queue", "kg_queue_changed", parent()),
+    Route(
+        events.KG_CATEGORY, "queue", "kg_category_decided", parent(),
+        params=_words("decision", DECISION),
+    ),
+    Route(events.KG_CLOSED, "queue", "kg_closed", parent(), params=_words("reason", CLOSED_REASON)),
+    Route(events.KG_OFFERED, "referral", "kg_referral_offered", parent()),
+    Route(
+        events.KG_REMINDER, "referral", "kg_referral_reminder", parent(),
+        params=_words("stage", STAGE),
+    ),
+    Route(events.KG_CONFIRMED, "referral", "kg_referral_confirmed", parent()),
+    Route(events.KG_EXTENDED, "referral", "kg_referral_extended", parent()),
+    Route(events.KG_EXPIRED, "referral", "kg_referral_expired", parent()),
+    Route(events.KG_DECLINED, "referral", "kg_referral_declined", parent()),
+    Route(events.KG_ENROLLED, "referral", "kg_child_enrolled", parent()),
+    Route(events.KG_ESCORT_ADDED, "escort", "kg_escort_added", escort),
+    Route(events.KG_ESCORT_REMOVED, "escort", "kg_escort_removed", parent()),
+    Route(
+        events.KG_ATTENDANCE, "attendance", "kg_attendance_marked", parent(),
+        params=_words("direction", DIRECTION),
+    ),
+]  # fmt: skip
+BY_TYPE = {r.event.routing_key: r for r in ROUTES}
+
+
+def on_event(
+    route: Route,
+    envelope: Envelope,
+    ctx: HandlerContext,
+    *,
+    channels: Mapping[str, Channel],
+    policy: delivery.Policy = delivery.DEFAULT_POLICY,
+    clock: delivery.Clock = delivery.utcnow,
+) -> list[outgoing.Enqueued]:
+    """One message per recipient and channel; the first attempt right after the commit."""
+    try:
+        data = route.event.schema().load(envelope.data)
+    except ValidationError as exc:
+        raise Reject(f"invalid {route.event.type} payload: {sorted(exc.messages)}") from exc
+    params = template_values(data)
+    if route.params:
+        params.update(route.params(data))
+    now = clock()
+    stored = []
+    for r in route.recipients(ctx, data, route.urgent):
+        result = outgoing.enqueue(
+            ctx.db,
+            ctx.session,
+            event_id=envelope.id,
+            kind=route.kind,
+            to=r.to,
+            channel=r.channel,
+            language=r.language,
+            template=route.template,
+            params=params,
+            account_id=r.account_id,
+            urgent=route.urgent,
+            now=now,
+            prefs=r.prefs,
+            account=r.account,
+            event_type=envelope.type,
+            correlation_id=envelope.correlation_id,
+        )
+        if result is not None:
+            stored.append(result)
+    queued = [s.id for s in stored if s.status == store.QUEUED]
+    if queued:
+        db = ctx.db
+
+        def first_attempts():
+            for message_id in queued:
+                delivery.deliver(db, channels, message_id, policy=policy, clock=clock)
+
+        ctx.after_commit(first_attempts)
+    return stored
+
+
+def on_consent_changed(envelope: Envelope, ctx: HandlerContext) -> None:
+    """Withdrawn consent: only codes and security messages from now on. Newest event wins."""
+    try:
+        data = events.ConsentChanged().load(envelope.data)
+    except ValidationError as exc:
+        raise Reject(f"invalid consent.changed payload: {sorted(exc.messages)}") from exc
+    if data["consent"] != "notifications":
+        return
+    prefs = ctx.db[store.PREFERENCES]
+    current = prefs.find_one({"_id": data["account_id"]}, {"consent_at": 1}, session=ctx.session)
+    if current and current.get("consent_at") and current["consent_at"] >= envelope.occurred_at:
+        return  # an older event arriving late
+    prefs.update_one(
+        {"_id": data["account_id"]},
+        {"$set": {"consent": data["given"], "consent_at": envelope.occurred_at}},
+        upsert=True,
+        session=ctx.session,
+    )

@@ -8,7 +8,12 @@ A message document::
     language         the language of the text (after any fallback to English)
     subject, body    the text as stored: the code replaced by CODE_MASK
     secret           {"code": ...}: only while the message may still be sent
-    status           queued -> sending -> sent | failed (sending -> queued to try again)
+    status           queued -> sending -> sent -> delivered; sending -> queued to try again;
+                     sending -> failed, or sent -> failed on an "undelivered" report (then a
+                     dead letter). held: waits for release_at (quiet hours), then is sent.
+                     Never sent: suppressed (muted kind or no consent), rejected_limit,
+                     no_balance, invalid_recipient (reason says why)
+    segments         SMS parts the text costs (1 for e-mail); encoding GSM-7 | UCS-2
     attempts, next_attempt_at, lease_until, claim, last_error
     provider, provider_id, created_at, updated_at, sent_at, failed_at
     expires_at       after it the content is worthless: it is failed, not sent
@@ -28,9 +33,23 @@ from edu_common.mongo import Index
 MESSAGES = "messages"
 
 QUEUED = "queued"
+HELD = "held"
 SENDING = "sending"
 SENT = "sent"
+DELIVERED = "delivered"
 FAILED = "failed"
+SUPPRESSED = "suppressed"
+REJECTED_LIMIT = "rejected_limit"
+NO_BALANCE = "no_balance"
+INVALID_RECIPIENT = "invalid_recipient"
+NO_RECIPIENT = "no_recipient"  # the person has no phone / e-mail for it
+# Statuses of messages that never left: they do not count against a recipient's limits.
+NOT_SENT = (SUPPRESSED, REJECTED_LIMIT, NO_BALANCE, INVALID_RECIPIENT, NO_RECIPIENT)
+STATUSES = (QUEUED, HELD, SENDING, SENT, DELIVERED, FAILED, *NOT_SENT)
+
+DEAD_LETTERS = "dead_letters"
+PREFERENCES = "preferences"
+RECIPIENTS = "recipients"  # one document per phone: serialises concurrent limit checks
 
 # What stored texts show instead of the code. Never a character a template uses itself.
 CODE_MASK = "••••••"
@@ -42,6 +61,16 @@ INDEXES = [
     Index(MESSAGES, [(k, 1) for k in _IDENTITY], unique=True, name="one_message_per_event"),
     Index(MESSAGES, [("status", 1), ("next_attempt_at", 1)], name="messages_due"),
     Index(MESSAGES, [("status", 1), ("lease_until", 1)], name="messages_leased"),
+    Index(MESSAGES, [("status", 1), ("release_at", 1)], name="messages_held"),
+    Index(MESSAGES, [("status", 1), ("status_check_at", 1)], name="messages_status_due"),
+    Index(MESSAGES, [("provider", 1), ("provider_id", 1)], name="messages_by_provider_id"),
+    Index(MESSAGES, [("account_id", 1), ("created_at", -1)], name="messages_of_account"),
+    Index(MESSAGES, [("to", 1), ("created_at", -1)], name="messages_to"),
+    # One dead letter per failed message; a re-send is keyed by the dead letter's id.
+    Index(DEAD_LETTERS, [("message_id", 1)], unique=True, name="one_dead_letter_per_message"),
+    Index(DEAD_LETTERS, [("created_at", -1)], name="dead_letters_newest"),
+    # The per-phone documents only serialise limit checks: gone once no window needs them.
+    Index(RECIPIENTS, [("at", 1)], name="recipients_ttl", expire_after_seconds=2 * 86400),
 ]
 
 

@@ -6,11 +6,14 @@ import pytest
 
 from edu_common.config import ConfigError
 from sms_notify.settings import Settings
+from sms_notify.worker import build_channels
 
 VARS = [
     "MONGO_URL", "MONGO_DATABASE", "AMQP_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
     "SMTP_PASSWORD", "SMTP_PASSWORD_FILE", "SMTP_TLS", "MAIL_FROM", "SMSC_URL", "SMSC_LOGIN",
-    "SMSC_PASSWORD", "SMSC_PASSWORD_FILE", "SMSC_SENDER",
+    "SMSC_PASSWORD", "SMSC_PASSWORD_FILE", "SMSC_SENDER", "MOBIZON_URL", "MOBIZON_API_KEY",
+    "SMS_PROVIDERS", "DELIVERY_REPORT_SECRET", "LIMIT_CODES_PER_WINDOW",
+    "LIMIT_CODE_WINDOW_MINUTES", "LIMIT_SMS_PER_DAY", "DELIVERY_MAX_ATTEMPTS",
 ]  # fmt: skip
 
 
@@ -49,3 +52,22 @@ def test_an_unreadable_secret_file_is_a_clear_error(environ, tmp_path):
     environ.setenv("SMTP_PASSWORD_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="SMTP_PASSWORD_FILE"):
         Settings.from_env()
+
+
+def test_providers_limits_and_the_webhook_secret(environ):
+    settings = Settings.from_env()
+    assert settings.sms_providers == ("smsc", "mobizon")
+    assert settings.mobizon_url == "http://127.0.0.1:8025"
+    assert settings.report_secret.startswith("dev-only")
+    assert (settings.codes_per_window, settings.sms_per_day) == (5, 20)
+    assert settings.code_window.total_seconds() == 600
+    environ.setenv("SMS_PROVIDERS", "mobizon, smsc")
+    environ.setenv("DELIVERY_REPORT_SECRET", "from-the-env")
+    environ.setenv("LIMIT_CODES_PER_WINDOW", "3")
+    settings = Settings.from_env()
+    assert settings.sms_providers == ("mobizon", "smsc")
+    assert settings.codes_per_window == 3
+    assert "from-the-env" not in repr(settings)
+    with pytest.raises(ValueError, match="SMS_PROVIDERS"):
+        environ.setenv("SMS_PROVIDERS", "smsc,pigeon")
+        build_channels(Settings.from_env())

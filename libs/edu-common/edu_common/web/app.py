@@ -103,8 +103,8 @@ def _probe(check: Callable[[], bool]) -> bool:
 
 
 def body_limit(max_bytes: int):
-    """Decorator (outermost, right under the route): this view takes bodies up to max_bytes
-    instead of the service's 1 MiB, e.g. a message with an attachment."""
+    """Decorator of a view function (outermost, right under the route) or of a MethodView
+    class: it takes bodies up to max_bytes instead of the service's 1 MiB, e.g. an upload."""
 
     def mark(view):
         view.max_body = max_bytes
@@ -166,7 +166,11 @@ def create_service_app(
         )
         context.update(**{k: getattr(ctx, k) for k in ctx.__dataclass_fields__})
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
-        limit = getattr(view, "max_body", None) or app.config["MAX_CONTENT_LENGTH"]
+        limit = (
+            getattr(view, "max_body", None)
+            or getattr(getattr(view, "view_class", None), "max_body", None)  # a MethodView
+            or app.config["MAX_CONTENT_LENGTH"]
+        )
         request.max_content_length = limit  # also bounds multipart parsing of a chunked body
         if request.content_length and request.content_length > limit:
             return problems.problem_response(413, "payload_too_large")

@@ -113,6 +113,18 @@ def title_for(code: str, fallback: str) -> str:
     return texts.get(language()) or texts["en"]
 
 
+def problem_body(status: int, code: str, detail: str | None, title: str, **extra) -> dict:
+    """The problem+json document, the same for every service and the gateway."""
+    body = {"type": f"/problems/{code}", "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    rid = context.current().request_id
+    if rid:
+        body["request_id"] = rid
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
 def problem_response(
     status: int,
     code: str,
@@ -122,18 +134,9 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra,
 ) -> Response:
-    body = {
-        "type": f"/problems/{code}",
-        "title": title or title_for(code, code.replace("_", " ").capitalize()),
-        "status": status,
-        "code": code,
-    }
-    if detail:
-        body["detail"] = detail
-    rid = context.current().request_id
-    if rid:
-        body["request_id"] = rid
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body = problem_body(
+        status, code, detail, title or title_for(code, code.replace("_", " ").capitalize()), **extra
+    )
     resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=CONTENT_TYPE)
     for k, v in (headers or {}).items():
         resp.headers[k] = v

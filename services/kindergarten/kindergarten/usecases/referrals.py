@@ -253,7 +253,7 @@ def enroll(deps: Deps, p: Principal, ref_id: str) -> dict:
 
 
 def _on_enrolled(deps: Deps, session: ClientSession, enrolment: dict) -> None:
-    """K2's hook: the applying parent becomes the child's first escort, in this transaction."""
+    """The applying parent becomes the child's first escort, in this transaction."""
     from kindergarten.usecases import children
 
     hook = getattr(children, "on_enrolled", None)

@@ -6,12 +6,17 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sms_notify.channels import Outgoing, PermanentError, TransientError
+from sms_notify.channels import Outgoing, PermanentError, Report, TransientError
 
 SEND_PATH = "/sys/send.php"
 # Error codes about our account rather than the message (bad login, no balance, blocked IP,
 # too frequent): the same message can go through once that is fixed.
 ACCOUNT_ERRORS = {2, 3, 4, 9}
+STATUS_PATH = "/sys/status.php"
+# status.php's final statuses: 1 delivered, 2 read; 3 expired, 20 undeliverable, 22 bad number,
+# 23 prohibited, 24 no funds, 25 unavailable. Others (-1 waiting, 0 with the operator) pend.
+SMSC_DELIVERED = {1, 2}
+SMSC_UNDELIVERED = {3, 20, 22, 23, 24, 25}
 
 
 def send_url(url: str) -> str:
@@ -44,6 +49,7 @@ class SmscChannel:
         session: requests.Session | None = None,
     ):
         self.url = send_url(url)
+        self.status_url = self.url.rsplit("/", 1)[0] + "/status.php"
         self.login = login
         self._password = password
         self.sender = sender
@@ -87,6 +93,33 @@ class SmscChannel:
         if body.get("id") is None:
             raise TransientError("SMSC answer has no message id")
         return str(body["id"])
+
+    def status(self, provider_ids: list[str], to: str | None = None) -> list[Report]:
+        """Ask status.php about our messages to one phone (SMSC needs the phone with the id)."""
+        reports = []
+        for pid in provider_ids:
+            form = {
+                "login": self.login,
+                "psw": self._password,
+                "phone": to or "",
+                "id": pid,
+                "fmt": "3",
+            }
+            try:
+                answer = self._http.post(self.status_url, data=form, timeout=self.timeout)
+                body = answer.json() if answer.status_code < 400 else None
+            except (requests.RequestException, ValueError):
+                continue  # asked again at the next poll
+            if not isinstance(body, dict) or "status" not in body:
+                continue
+            code = _int(body.get("status"))
+            if code in SMSC_DELIVERED:
+                reports.append(Report(pid, "delivered", str(code)))
+            elif code in SMSC_UNDELIVERED:
+                reports.append(Report(pid, "undelivered", str(code)))
+            else:
+                reports.append(Report(pid, "pending", str(code)))
+        return reports
 
 
 def _int(value) -> int | None:

@@ -1,0 +1,377 @@
+"""Use cases of messages between parents and teachers (seed 004), with one attachment each.
+
+A parent (citizen) starts a conversation with a teacher (an account with role ``teacher`` in
+our copy of identity's accounts); then both write in it. Only the two sides see it: for
+anyone else it does not exist (404). Each new message notifies the other side by e-mail or
+SMS, as their preferences say, with a short preview only. These notices are free: they are
+part of the school's service to the family, not a paid subscription; they are a ``conversation``
+kind, so a person can mute them and quiet hours hold them.
+
+Documents::
+
+    conversations          {_id, parent_id, teacher_id, subject, created_at, last_message_at,
+                            unread: {parent: n, teacher: n}}
+    conversation_messages  {_id, conversation_id, author_id, author_role, text, attachment,
+                            created_at, read_at}
+    attachments.files / attachments.chunks   GridFS bucket ``attachments``
+
+GridFS writes cannot join a transaction: the file is stored first, then the message and its
+notice in one transaction; if that fails, the file is removed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+import gridfs
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
+
+from edu_common import accounts, mongo
+from edu_common.web.problems import Problem
+from sms_notify import outgoing, s2common, store
+from sms_notify.settings_s2 import S2Deps
+
+log = logging.getLogger(__name__)
+
+CONVERSATIONS = "conversations"
+MESSAGES = "conversation_messages"
+BUCKET = "attachments"
+PARENT, TEACHER = "parent", "teacher"
+TEXT_MAX = 5000
+SUBJECT_MAX = 200
+
+INDEXES = [
+    mongo.Index(CONVERSATIONS, [("parent_id", 1), ("_id", -1)], name="conversations_of_parent"),
+    mongo.Index(CONVERSATIONS, [("teacher_id", 1), ("_id", -1)], name="conversations_of_teacher"),
+    mongo.Index(MESSAGES, [("conversation_id", 1), ("_id", -1)], name="messages_of_conversation"),
+]
+
+# What a file's first bytes must be for each allowed type: the declared type is not trusted.
+MAGIC = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\\"]+")
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str  # as the client declared it
+    data: bytes
+
+
+def sniff(data: bytes) -> str | None:
+    for content_type, prefixes in MAGIC.items():
+        if any(data.startswith(p) for p in prefixes):
+            return content_type
+    return None
+
+
+def check_upload(upload: Upload, max_bytes: int) -> str:
+    """The file's real type; 413/415/422 problems name the ``attachment`` field."""
+    if not upload.data:
+        raise Problem(422, "attachment_empty", "The file is empty.", field="attachment")
+    if len(upload.data) > max_bytes:
+        raise Problem(
+            413,
+            "attachment_too_large",
+            f"A file is at most {max_bytes // 1024} KiB.",
+            field="attachment",
+        )
+    real = sniff(upload.data)
+    if real is None:
+        raise Problem(
+            415,
+            "attachment_type_not_allowed",
+            "Only PDF, JPEG and PNG files can be attached.",
+            field="attachment",
+        )
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    if declared not in ("", "application/octet-stream", real):
+        raise Problem(
+            415,
+            "attachment_type_mismatch",
+            "The file's content does not match its declared type.",
+            field="attachment",
+        )
+    return real
+
+
+def safe_name(name: str | None) -> str:
+    cleaned = _UNSAFE_NAME.sub("_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
+    return (cleaned or "file")[:100]
+
+
+def preview(text: str, chars: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1].rstrip() + "…"
+
+
+def _role_in(conv: dict, account_id: str) -> str | None:
+    if conv["parent_id"] == account_id:
+        return PARENT
+    if conv["teacher_id"] == account_id:
+        return TEACHER
+    return None
+
+
+def _member(s2: S2Deps, conversation_id: str, account_id: str) -> tuple[dict, str]:
+    conv = s2.db[CONVERSATIONS].find_one({"_id": conversation_id})
+    role = _role_in(conv, account_id) if conv else None
+    if role is None:
+        raise Problem(404, "not_found", "No such conversation of yours.")
+    return conv, role
+
+
+def start(
+    s2: S2Deps,
+    parent_id: str,
+    teacher_id: str,
+    subject: str | None,
+    text: str,
+    upload: Upload | None,
+) -> tuple[dict, dict]:
+    parent = s2common.account_of(s2.db, parent_id)
+    teacher = accounts.get(s2.db, teacher_id)
+    if teacher is None or "teacher" not in (teacher.get("roles") or []):
+        raise Problem(
+            422, "teacher_not_found", "No teacher has this account id.", field="teacher_account_id"
+        )
+    if teacher_id == parent_id:
+        raise Problem(
+            422, "same_account", "You cannot write to yourself.", field="teacher_account_id"
+        )
+    now = s2.now()
+    conv = {
+        "_id": s2common.sortable_id(now),
+        "parent_id": parent_id,
+        "teacher_id": teacher_id,
+        "subject": (subject or "").strip() or None,
+        "created_at": now,
+        "last_message_at": now,
+        "unread": {PARENT: 0, TEACHER: 0},
+    }
+    message = _post(s2, conv, parent, PARENT, text, upload, new_conversation=True)
+    return conv, message
+
+
+def post(
+    s2: S2Deps, conversation_id: str, author_id: str, text: str, upload: Upload | None
+) -> dict:
+    author = s2common.account_of(s2.db, author_id)
+    conv, role = _member(s2, conversation_id, author_id)
+    return _post(s2, conv, author, role, text, upload)
+
+
+def _post(
+    s2: S2Deps,
+    conv: dict,
+    author: dict,
+    role: str,
+    text: str,
+    upload: Upload | None,
+    *,
+    new_conversation: bool = False,
+) -> dict:
+    now = s2.now()
+    message = {
+        "_id": s2common.sortable_id(now),
+        "conversation_id": conv["_id"],
+        "author_id": author["_id"],
+        "author_role": role,
+        "text": text,
+        "attachment": None,
+        "created_at": now,
+        "read_at": None,
+    }
+    file_id = None
+    if upload is not None:
+        real = check_upload(upload, s2.settings.attachment_max_bytes)
+        name = safe_name(upload.filename)
+        file_id = gridfs.GridFSBucket(s2.db, BUCKET).upload_from_stream(
+            name,
+            upload.data,
+            metadata={
+                "conversation_id": conv["_id"],
+                "message_id": message["_id"],
+                "content_type": real,
+                "uploader": author["_id"],
+                "sha256": hashlib.sha256(upload.data).hexdigest(),
+            },
+        )
+        message["attachment"] = {
+            "file_id": str(file_id),
+            "filename": name,
+            "content_type": real,
+            "size": len(upload.data),
+        }
+    other_role = TEACHER if role == PARENT else PARENT
+
+    def work(session: ClientSession) -> None:
+        if new_conversation:
+            s2.db[CONVERSATIONS].insert_one(conv, session=session)
+        s2.db[MESSAGES].insert_one(message, session=session)
+        s2.db[CONVERSATIONS].update_one(
+            {"_id": conv["_id"]},
+            {"$set": {"last_message_at": now}, "$inc": {f"unread.{other_role}": 1}},
+            session=session,
+        )
+        _notify(s2, session, conv, author, role, message)
+
+    try:
+        mongo.in_transaction(s2.db, work)
+    except BaseException:
+        if file_id is not None:
+            gridfs.GridFSBucket(s2.db, BUCKET).delete(file_id)
+        raise
+    return message
+
+
+def _notify(s2: S2Deps, session, conv: dict, author: dict, role: str, message: dict) -> None:
+    other_id = conv["teacher_id"] if role == PARENT else conv["parent_id"]
+    other = s2.db[accounts.ACCOUNTS].find_one({"_id": other_id}, session=session)
+    if other is None or other.get("active") is False:
+        return
+    prefs = s2.db[store.PREFERENCES].find_one({"_id": other_id}, session=session) or {}
+    wanted = prefs.get("channels")
+    wanted = list(wanted) if isinstance(wanted, list | tuple) else ["email", "sms"]
+    address = {"email": other.get("email"), "sms": other.get("phone")}
+    channel = next((c for c in wanted if address.get(c)), None)
+    if channel is None:
+        channel = next((c for c in ("email", "sms") if address.get(c)), None)
+    if channel is None:
+        log.warning("no address to notify of a message", extra={"conversation": conv["_id"]})
+        return
+    attached = " [+ файл]" if message["attachment"] else ""
+    outgoing.enqueue(
+        s2.db,
+        session,
+        event_id=f"conversation-message:{message['_id']}",
+        kind="conversation",
+        to=address[channel],
+        channel=channel,
+        language=other.get("language") or "ru",
+        template="conversation_message",
+        params={
+            "sender": author.get("full_name") or ("Учитель" if role == TEACHER else "Родитель"),
+            "preview": preview(message["text"], s2.settings.preview_chars) + attached,
+            "subject": conv.get("subject") or preview(message["text"], 30),
+        },
+        account_id=other_id,
+        now=s2.now(),
+        conversation_id=conv["_id"],
+    )
+
+
+def mine(s2: S2Deps, account_id: str, *, limit: int, cursor: str | None):
+    s2common.account_of(s2.db, account_id)
+    query = {"$or": [{"parent_id": account_id}, {"teacher_id": account_id}]}
+    return s2common.page(s2.db[CONVERSATIONS], query, limit=limit, cursor=cursor)
+
+
+def read(s2: S2Deps, conversation_id: str, reader_id: str, *, limit: int, cursor: str | None):
+    """A page of messages, newest first; the other side's among them are marked read."""
+    s2common.account_of(s2.db, reader_id)
+    _conv, role = _member(s2, conversation_id, reader_id)
+    items, next_cursor = s2common.page(
+        s2.db[MESSAGES], {"conversation_id": conversation_id}, limit=limit, cursor=cursor
+    )
+    unread = [m["_id"] for m in items if m["author_id"] != reader_id and m["read_at"] is None]
+    if unread:
+        now = s2.now()
+        s2.db[MESSAGES].update_many(
+            {"_id": {"$in": unread}, "read_at": None}, {"$set": {"read_at": now}}
+        )
+        for m in items:
+            if m["_id"] in unread:
+                m["read_at"] = now
+        left = s2.db[MESSAGES].count_documents(
+            {"conversation_id": conversation_id, "author_id": {"$ne": reader_id}, "read_at": None}
+        )
+        s2.db[CONVERSATIONS].find_one_and_update(
+            {"_id": conversation_id},
+            {"$set": {f"unread.{role}": left}},
+            return_document=ReturnDocument.AFTER,
+        )
+    return items, next_cursor
+
+
+def attachment(s2: S2Deps, conversation_id: str, file_id: str, account_id: str):
+    """(file name, content type, bytes) of an attachment; 404 for anyone but the two sides."""
+    _member(s2, conversation_id, account_id)
+    try:
+        oid = ObjectId(file_id)
+    except (InvalidId, TypeError):
+        raise Problem(404, "not_found") from None
+    bucket = gridfs.GridFSBucket(s2.db, BUCKET)
+    try:
+        stream = bucket.open_download_stream(oid)
+    except gridfs.errors.NoFile:
+        raise Problem(404, "not_found") from None
+    meta = stream.metadata or {}
+    if meta.get("conversation_id") != conversation_id:
+        raise Problem(404, "not_found")
+    return stream.filename, meta.get("content_type", "application/octet-stream"), stream.read()
+
+
+def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
+    role = _role_in(conv, me)
+    return {
+        "id": conv["_id"],
+        "subject": conv.get("subject"),
+        "parent": {"account_id": conv["parent_id"], "name": names.get(conv["parent_id"])},
+        "teacher": {"account_id": conv["teacher_id"], "name": names.get(conv["teacher_id"])},
+        "created_at": conv["created_at"],
+        "last_message_at": conv.get("last_message_at"),
+        "unread": int((conv.get("unread") or {}).get(role, 0)),
+        "my_role": role,
+    }
+
+
+def names_of(s2: S2Deps, convs: list[dict]) -> dict[str, str | None]:
+    ids = {c["parent_id"] for c in convs} | {c["teacher_id"] for c in convs}
+    found = s2.db[accounts.ACCOUNTS].find({"_id": {"$in": list(ids)}}, {"full_name": 1})
+    return {a["_id"]: a.get("full_name") for a in found}
+
+
+def message_view(m: dict) -> dict:
+    return {
+        "id": m["_id"],
+        "author_account_id": m["author_id"],
+        "author_role": m["author_role"],
+        "text": m["text"],
+        "attachment": m.get("attachment"),
+        "created_at": m["created_at"],
+        "read_at": m.get("read_at"),
+    }
+
+
+def sweep_orphans(s2: S2Deps, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Remove attachments whose message was never stored (the process died between the two).
+
+    Only files older than ``older_than``: a younger one may belong to a message being written.
+    """
+    cutoff = dt.datetime.now(dt.UTC) - older_than
+    bucket = gridfs.GridFSBucket(s2.db, BUCKET)
+    removed = 0
+    for f in s2.db[f"{BUCKET}.files"].find({"uploadDate": {"$lt": cutoff}}, {"metadata": 1}):
+        message_id = (f.get("metadata") or {}).get("message_id")
+        if message_id and s2.db[MESSAGES].find_one({"_id": message_id}, {"_id": 1}):
+            continue
+        try:
+            bucket.delete(f["_id"])
+            removed += 1
+        except gridfs.errors.NoFile:
+            pass  # another worker removed it
+    if removed:
+        log.info("orphaned attachments removed", extra={"count": removed})
+    return removed

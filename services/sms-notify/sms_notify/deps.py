@@ -1,0 +1,34 @@
+"""What the use cases need, wired once by the composition root (app.py, worker.py) or tests.
+
+Stable fields (S2 codes against them): ``settings``, ``db``, ``channels`` (``"sms"`` and
+``"email"`` -> a ``Channel``), ``clock`` (``deps.now()`` answers an aware UTC datetime) and
+``policy`` (delivery retries).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from pymongo.database import Database
+
+from sms_notify.channels import Channel
+from sms_notify.delivery import DEFAULT_POLICY, Policy
+from sms_notify.settings import Settings
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    channels: Mapping[str, Channel]
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+    policy: Policy = DEFAULT_POLICY
+
+    def now(self) -> dt.datetime:
+        return self.clock()

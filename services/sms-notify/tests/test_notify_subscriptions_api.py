@@ -1,0 +1,227 @@
+"""Subscriptions over HTTP: who may subscribe what, phone confirmation by code, pagination."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from notify_s2_support import *  # noqa: F403 - fixtures
+from notify_s2_support import (
+    FATHER_IIN,
+    STRANGER_IIN,
+    STUDENT_IIN,
+    UNKNOWN_STUDENT,
+    add_account,
+    key,
+    messages,
+)
+
+from edu_common.kz.iin import make_iin
+from sms_notify import store
+
+KINDS = ["grades_weekly", "homework"]
+
+
+def body(phone="+77010000101", iin=STUDENT_IIN, kinds=KINDS):
+    return {"student_iin": iin, "phone": phone, "kinds": kinds}
+
+
+def test_needs_a_citizen_token(client, db, minter):
+    assert client.get("/subscriptions").status_code == 401
+    assert client.post("/subscriptions", json=body()).status_code == 401
+    teacher = add_account(db, roles=("teacher",))
+    r = client.get("/subscriptions", headers=minter.headers(teacher, roles=["teacher"]))
+    assert r.status_code == 403
+
+
+def test_account_not_synced_yet_is_409_with_retry_after(client, minter):
+    r = client.post("/subscriptions", json=body(), headers=minter.headers("not-here"))
+    assert r.status_code == 409
+    assert r.json["code"] == "account_not_synced"
+    assert r.headers["Retry-After"] == "2"
+
+
+def test_parent_subscribes_own_phone_lists_and_deletes(client, db, minter):
+    mother = add_account(db)
+    h = minter.headers(mother)
+    r = client.post("/subscriptions", json=body(), headers={**h, **key()})
+    assert r.status_code == 201, r.json
+    created = r.json
+    assert created["kinds"] == KINDS
+    assert created["student_name"] == "Дәулет"
+    again = client.post("/subscriptions", json=body(kinds=["homework"]), headers=h)
+    assert again.status_code == 409
+    assert again.json["code"] == "subscription_exists"
+
+    listed = client.get("/subscriptions", headers=h).json
+    assert [s["id"] for s in listed["items"]] == [created["id"]]
+
+    # Another parent sees nothing and cannot delete it.
+    other = add_account(db, iin=FATHER_IIN, phone="+77010000102")
+    oh = minter.headers(other)
+    assert client.get("/subscriptions", headers=oh).json["items"] == []
+    assert client.delete(f"/subscriptions/{created['id']}", headers=oh).status_code == 404
+
+    assert client.delete(f"/subscriptions/{created['id']}", headers=h).status_code == 204
+    assert client.get("/subscriptions", headers=h).json["items"] == []
+    assert client.delete(f"/subscriptions/{created['id']}", headers=h).status_code == 404
+
+
+def test_only_the_registry_parents_may_subscribe(client, db, minter):
+    stranger = add_account(db, iin=STRANGER_IIN)
+    r = client.post("/subscriptions", json=body(), headers=minter.headers(stranger))
+    assert r.status_code == 403
+    assert r.json["code"] == "not_your_child"
+    # A student the registry does not know: nothing to check against, allowed.
+    r = client.post(
+        "/subscriptions", json=body(iin=UNKNOWN_STUDENT), headers=minter.headers(stranger)
+    )
+    assert r.status_code == 201, r.json
+
+
+def test_bad_input_names_the_fields(client, db, minter):
+    h = minter.headers(add_account(db))
+    r = client.post(
+        "/subscriptions",
+        json={"student_iin": "081009542947", "phone": "87010000101", "kinds": ["spam"]},
+        headers=h,
+    )
+    assert r.status_code == 422
+    names = {p["name"] for p in r.json["invalid_params"]}
+    assert {"student_iin", "phone"} <= names
+    assert any(n.startswith("kinds") for n in names)
+    r = client.post("/subscriptions", json=body(kinds=[]), headers=h)
+    assert r.status_code == 422
+    r = client.get("/subscriptions?limit=0", headers=h)
+    assert r.status_code == 422
+
+
+def test_another_phone_needs_a_code(client, db, minter):
+    mother = add_account(db)
+    h = minter.headers(mother)
+    phone = "+77070000555"
+    r = client.post("/subscriptions", json=body(phone=phone), headers=h)
+    assert r.status_code == 403
+    assert r.json["code"] == "phone_not_confirmed"
+
+    r = client.post("/subscriptions/phone-confirmations", json={"phone": phone}, headers=h)
+    assert r.status_code == 201, r.json
+    conf = r.json
+    assert conf["attempts_left"] == 5 and not conf["confirmed"]
+    [sms] = messages(db, to=phone)
+    # The code travels only in the message's secret; the stored text shows a mask.
+    code = sms["secret"]["code"]
+    assert code not in sms["body"] and store.CODE_MASK in sms["body"]
+    assert sms["kind"] == "code" and sms["urgent"] is True
+    stored = db.phone_confirmations.find_one({"_id": conf["id"]})
+    assert code not in str(stored)
+
+    wrong = "000000" if code != "000000" else "111111"
+    r = client.post(
+        f"/subscriptions/phone-confirmations/{conf['id']}", json={"code": wrong}, headers=h
+    )
+    assert r.status_code == 422
+    assert r.json["code"] == "code_invalid" and r.json["attempts_left"] == 4
+
+    # Someone else's confirmation does not exist for them.
+    other = minter.headers(add_account(db, iin=FATHER_IIN))
+    r = client.post(
+        f"/subscriptions/phone-confirmations/{conf['id']}", json={"code": code}, headers=other
+    )
+    assert r.status_code == 404
+
+    r = client.post(
+        f"/subscriptions/phone-confirmations/{conf['id']}", json={"code": code}, headers=h
+    )
+    assert r.status_code == 200 and r.json["confirmed"] is True
+    r = client.post("/subscriptions", json=body(phone=phone), headers=h)
+    assert r.status_code == 201, r.json
+
+
+def test_codes_have_five_tries_and_expire(client, db, minter, clock):
+    h = minter.headers(add_account(db))
+    conf = client.post(
+        "/subscriptions/phone-confirmations", json={"phone": "+77070000556"}, headers=h
+    ).json
+    code = messages(db, to="+77070000556")[0]["secret"]["code"]
+    wrong = "000000" if code != "000000" else "111111"
+    url = f"/subscriptions/phone-confirmations/{conf['id']}"
+    for _ in range(5):
+        assert client.post(url, json={"code": wrong}, headers=h).status_code == 422
+    r = client.post(url, json={"code": code}, headers=h)
+    assert r.status_code == 429
+    assert r.json["code"] == "too_many_attempts"
+
+    conf = client.post(
+        "/subscriptions/phone-confirmations", json={"phone": "+77070000557"}, headers=h
+    ).json
+    code = messages(db, to="+77070000557")[0]["secret"]["code"]
+    clock.advance(minutes=11)
+    r = client.post(
+        f"/subscriptions/phone-confirmations/{conf['id']}", json={"code": code}, headers=h
+    )
+    assert r.status_code == 410
+
+
+def test_too_many_confirmations_are_refused(client, db, minter):
+    h = minter.headers(add_account(db))
+    for i in range(3):
+        r = client.post(
+            "/subscriptions/phone-confirmations", json={"phone": f"+7707000060{i}"}, headers=h
+        )
+        assert r.status_code == 201
+    r = client.post("/subscriptions/phone-confirmations", json={"phone": "+77070000609"}, headers=h)
+    assert r.status_code == 429
+    assert "Retry-After" in r.headers
+    assert messages(db, to="+77070000609") == []
+
+
+def test_list_is_paginated(client, db, minter):
+    h = minter.headers(add_account(db, iin=STRANGER_IIN))
+    ids = []
+    for i in range(5):
+        # Distinct students unknown to the registry.
+        iin = make_iin(dt.date(2015, 2, 1 + i), "female", 9100)
+        r = client.post("/subscriptions", json=body(iin=iin), headers=h)
+        assert r.status_code == 201, r.json
+        ids.append(r.json["id"])
+    seen, cursor = [], None
+    while True:
+        q = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(f"/subscriptions{q}", headers=h).json
+        seen += [s["id"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+
+
+def test_idempotency_key_replays_the_first_answer(client, db, minter):
+    h = {**minter.headers(add_account(db)), **key()}
+    first = client.post("/subscriptions", json=body(), headers=h)
+    second = client.post("/subscriptions", json=body(), headers=h)
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert first.json["id"] == second.json["id"]
+
+
+def test_openapi_documents_the_s2_endpoints(client):
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    paths = r.json["paths"]
+    for path in (
+        "/subscriptions",
+        "/subscriptions/{subscription_id}",
+        "/subscriptions/phone-confirmations",
+        "/subscriptions/phone-confirmations/{confirmation_id}",
+        "/balance",
+        "/balance/top-ups",
+        "/balance/ledger",
+        "/conversations",
+        "/conversations/{conversation_id}/messages",
+        "/conversations/{conversation_id}/attachments/{file_id}",
+    ):
+        assert path in paths, path
