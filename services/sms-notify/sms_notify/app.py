@@ -1,4 +1,4 @@
-"""sms-notify's composition root for HTTP: settings -> deps -> blueprints (ours and S2's)."""
+"""sms-notify's composition root for HTTP: settings -> deps -> blueprints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask
 from edu_common import accounts, bus, consumer, mongo
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
-from sms_notify import api, api_s2, outgoing, store, subscriptions_worker
+from sms_notify import api, api_school, outgoing, store, subscriptions_worker
 from sms_notify.settings import Settings
 from sms_notify.worker import build_deps, limits_of
 
@@ -35,7 +35,7 @@ def create_app(
         title="sms-notify",
         description="Every SMS and e-mail the platform sends: preferences, history, dead "
         "letters, delivery reports; subscriptions, prepaid balance and teacher conversations.",
-        blueprints=[*api.BLUEPRINTS, *api_s2.BLUEPRINTS],
+        blueprints=[*api.BLUEPRINTS, *api_school.BLUEPRINTS],
         readiness={"database": lambda: mongo.ping(deps.db)},
         reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
     )

@@ -27,9 +27,9 @@ from pymongo.errors import DuplicateKeyError
 
 from edu_common import mongo
 from edu_common.web.problems import Problem
-from sms_notify import outgoing, payments, s2common
+from sms_notify import outgoing, payments, school_common
 from sms_notify.domain import balance as rules
-from sms_notify.settings_s2 import S2Deps
+from sms_notify.settings_school import SchoolDeps
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ def current(db: Database, account_id: str, session: ClientSession | None = None)
     return int(doc["balance"]) if doc else 0
 
 
-def view(s2: S2Deps, account_id: str) -> dict:
-    s2common.account_of(s2.db, account_id)
+def view(school: SchoolDeps, account_id: str) -> dict:
+    school_common.account_of(school.db, account_id)
     return {
-        "balance": current(s2.db, account_id),
-        "currency": s2.settings.currency,
-        "price_per_segment": s2.settings.price_per_segment,
+        "balance": current(school.db, account_id),
+        "currency": school.settings.currency,
+        "price_per_segment": school.settings.price_per_segment,
     }
 
 
@@ -86,25 +86,25 @@ def charge(
     return True
 
 
-def charger(s2: S2Deps, session: ClientSession | None, account_id: str) -> outgoing.Charge:
+def charger(school: SchoolDeps, session: ClientSession | None, account_id: str) -> outgoing.Charge:
     """The ``charge`` callable ``outgoing.enqueue`` wants, for one payer."""
     return lambda message_id, segments: charge(
-        s2.db,
+        school.db,
         session,
         account_id=account_id,
         message_id=message_id,
         segments=segments,
-        price_per_segment=s2.settings.price_per_segment,
-        now=s2.now(),
+        price_per_segment=school.settings.price_per_segment,
+        now=school.now(),
     )
 
 
-def note_run_out(s2: S2Deps, session: ClientSession | None, account: dict) -> None:
+def note_run_out(school: SchoolDeps, session: ClientSession | None, account: dict) -> None:
     """A subscription SMS could not be paid for: tell the parent by e-mail, once per run-out.
 
     The flag is set in the same transaction as the unpaid message; a top-up clears it.
     """
-    db, now = s2.db, s2.now()
+    db, now = school.db, school.now()
     account_id = account["_id"]
     db[BALANCES].update_one(
         {"_id": account_id},
@@ -136,8 +136,8 @@ def note_run_out(s2: S2Deps, session: ClientSession | None, account: dict) -> No
         language=account.get("language") or "ru",
         template="balance_empty",
         params={
-            "price": s2.settings.price_per_segment,
-            "currency": s2.settings.currency,
+            "price": school.settings.price_per_segment,
+            "currency": school.settings.currency,
             "name": account.get("full_name") or "",
         },
         account_id=account_id,
@@ -145,7 +145,7 @@ def note_run_out(s2: S2Deps, session: ClientSession | None, account: dict) -> No
     )
 
 
-def top_up(s2: S2Deps, account_id: str, amount: int, key: str | None) -> tuple[dict, bool]:
+def top_up(school: SchoolDeps, account_id: str, amount: int, key: str | None) -> tuple[dict, bool]:
     """Pay ``amount`` in; answers (the top-up, whether this call made it)."""
     if not key:
         raise Problem(
@@ -154,13 +154,13 @@ def top_up(s2: S2Deps, account_id: str, amount: int, key: str | None) -> tuple[d
             "A top-up moves money: send an Idempotency-Key header so a retry cannot pay twice.",
             field="Idempotency-Key",
         )
-    account = s2common.account_of(s2.db, account_id)
+    account = school_common.account_of(school.db, account_id)
     try:
-        rules.check_top_up(amount, s2.settings.top_up_min, s2.settings.top_up_max)
+        rules.check_top_up(amount, school.settings.top_up_min, school.settings.top_up_max)
     except rules.TopUpRejected as exc:
         raise Problem(422, exc.code, str(exc), field="amount") from None
     top_up_id = hashlib.sha256(f"{account_id}|{key}".encode()).hexdigest()[:32]
-    done = s2.db[TOP_UPS].find_one({"_id": top_up_id})
+    done = school.db[TOP_UPS].find_one({"_id": top_up_id})
     if done is not None:
         if done["amount"] != amount:
             raise Problem(
@@ -169,10 +169,10 @@ def top_up(s2: S2Deps, account_id: str, amount: int, key: str | None) -> tuple[d
                 "This Idempotency-Key paid a different amount.",
                 field="Idempotency-Key",
             )
-        return _top_up_view(s2, done), False
+        return _top_up_view(school, done), False
     try:
-        paid = s2.payments.pay(
-            account_id=account_id, amount=amount, currency=s2.settings.currency, key=top_up_id
+        paid = school.payments.pay(
+            account_id=account_id, amount=amount, currency=school.settings.currency, key=top_up_id
         )
     except payments.PaymentUnavailable:
         raise Problem(
@@ -180,26 +180,26 @@ def top_up(s2: S2Deps, account_id: str, amount: int, key: str | None) -> tuple[d
         ) from None
     if paid.status != payments.APPROVED:
         raise Problem(402, "payment_declined", paid.reason or "The payment was declined.")
-    now = s2.now()
+    now = school.now()
     doc = {
         "_id": top_up_id,
         "account_id": account_id,
         "amount": amount,
-        "currency": s2.settings.currency,
+        "currency": school.settings.currency,
         "payment_id": paid.payment_id,
-        "adapter": s2.payments.name,
+        "adapter": school.payments.name,
         "status": paid.status,
         "created_at": now,
     }
 
-    _ensure_balance(s2.db, account_id)
+    _ensure_balance(school.db, account_id)
 
     def work(session: ClientSession) -> bool:
         try:
-            s2.db[TOP_UPS].insert_one(doc, session=session)
+            school.db[TOP_UPS].insert_one(doc, session=session)
         except DuplicateKeyError:
             return False  # a concurrent retry with the same key stored it first
-        after = s2.db[BALANCES].find_one_and_update(
+        after = school.db[BALANCES].find_one_and_update(
             {"_id": account_id},
             {"$inc": {"balance": amount}, "$set": {"run_out_notified": False, "updated_at": now}},
             return_document=ReturnDocument.AFTER,
@@ -208,13 +208,13 @@ def top_up(s2: S2Deps, account_id: str, amount: int, key: str | None) -> tuple[d
         entry = rules.LedgerEntry(
             account_id, rules.TOP_UP, amount, int(after["balance"]), now, top_up_id
         )
-        _write_ledger(s2.db, session, entry)
-        _receipt(s2, session, account, doc, int(after["balance"]))
+        _write_ledger(school.db, session, entry)
+        _receipt(school, session, account, doc, int(after["balance"]))
         return True
 
-    made = mongo.in_transaction(s2.db, work)
-    stored = s2.db[TOP_UPS].find_one({"_id": top_up_id}) or doc
-    return _top_up_view(s2, stored), made
+    made = mongo.in_transaction(school.db, work)
+    stored = school.db[TOP_UPS].find_one({"_id": top_up_id}) or doc
+    return _top_up_view(school, stored), made
 
 
 def _ensure_balance(db: Database, account_id: str) -> None:
@@ -228,11 +228,11 @@ def _ensure_balance(db: Database, account_id: str) -> None:
         )
 
 
-def _receipt(s2: S2Deps, session, account: dict, top: dict, balance_after: int) -> None:
+def _receipt(school: SchoolDeps, session, account: dict, top: dict, balance_after: int) -> None:
     if not account.get("email"):
         return  # the balance page shows it; a receipt by paid SMS would cost the parent
     outgoing.enqueue(
-        s2.db,
+        school.db,
         session,
         event_id=f"top-up:{top['_id']}",
         kind="balance",
@@ -247,25 +247,25 @@ def _receipt(s2: S2Deps, session, account: dict, top: dict, balance_after: int) 
             "name": account.get("full_name") or "",
         },
         account_id=account["_id"],
-        now=s2.now(),
+        now=school.now(),
     )
 
 
-def _top_up_view(s2: S2Deps, doc: dict) -> dict:
+def _top_up_view(school: SchoolDeps, doc: dict) -> dict:
     return {
         "id": doc["_id"],
         "amount": doc["amount"],
         "currency": doc["currency"],
         "status": doc["status"],
         "created_at": doc["created_at"],
-        "balance": current(s2.db, doc["account_id"]),
+        "balance": current(school.db, doc["account_id"]),
     }
 
 
 def _write_ledger(db: Database, session, entry: rules.LedgerEntry) -> None:
     db[LEDGER].insert_one(
         {
-            "_id": s2common.sortable_id(entry.at),
+            "_id": school_common.sortable_id(entry.at),
             "account_id": entry.account_id,
             "kind": entry.kind,
             "amount": entry.amount,
@@ -278,6 +278,8 @@ def _write_ledger(db: Database, session, entry: rules.LedgerEntry) -> None:
     )
 
 
-def ledger(s2: S2Deps, account_id: str, *, limit: int, cursor: str | None):
-    s2common.account_of(s2.db, account_id)
-    return s2common.page(s2.db[LEDGER], {"account_id": account_id}, limit=limit, cursor=cursor)
+def ledger(school: SchoolDeps, account_id: str, *, limit: int, cursor: str | None):
+    school_common.account_of(school.db, account_id)
+    return school_common.page(
+        school.db[LEDGER], {"account_id": account_id}, limit=limit, cursor=cursor
+    )

@@ -35,8 +35,8 @@ from pymongo.client_session import ClientSession
 
 from edu_common import accounts, mongo
 from edu_common.web.problems import Problem
-from sms_notify import outgoing, s2common, store
-from sms_notify.settings_s2 import S2Deps
+from sms_notify import outgoing, school_common, store
+from sms_notify.settings_school import SchoolDeps
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,8 @@ def _role_in(conv: dict, account_id: str) -> str | None:
     return None
 
 
-def _member(s2: S2Deps, conversation_id: str, account_id: str) -> tuple[dict, str]:
-    conv = s2.db[CONVERSATIONS].find_one({"_id": conversation_id})
+def _member(school: SchoolDeps, conversation_id: str, account_id: str) -> tuple[dict, str]:
+    conv = school.db[CONVERSATIONS].find_one({"_id": conversation_id})
     role = _role_in(conv, account_id) if conv else None
     if role is None:
         raise Problem(404, "not_found", "No such conversation of yours.")
@@ -133,15 +133,15 @@ def _member(s2: S2Deps, conversation_id: str, account_id: str) -> tuple[dict, st
 
 
 def start(
-    s2: S2Deps,
+    school: SchoolDeps,
     parent_id: str,
     teacher_id: str,
     subject: str | None,
     text: str,
     upload: Upload | None,
 ) -> tuple[dict, dict]:
-    parent = s2common.account_of(s2.db, parent_id)
-    teacher = accounts.get(s2.db, teacher_id)
+    parent = school_common.account_of(school.db, parent_id)
+    teacher = accounts.get(school.db, teacher_id)
     if teacher is None or "teacher" not in (teacher.get("roles") or []):
         raise Problem(
             422, "teacher_not_found", "No teacher has this account id.", field="teacher_account_id"
@@ -150,9 +150,9 @@ def start(
         raise Problem(
             422, "same_account", "You cannot write to yourself.", field="teacher_account_id"
         )
-    now = s2.now()
+    now = school.now()
     conv = {
-        "_id": s2common.sortable_id(now),
+        "_id": school_common.sortable_id(now),
         "parent_id": parent_id,
         "teacher_id": teacher_id,
         "subject": (subject or "").strip() or None,
@@ -160,20 +160,20 @@ def start(
         "last_message_at": now,
         "unread": {PARENT: 0, TEACHER: 0},
     }
-    message = _post(s2, conv, parent, PARENT, text, upload, new_conversation=True)
+    message = _post(school, conv, parent, PARENT, text, upload, new_conversation=True)
     return conv, message
 
 
 def post(
-    s2: S2Deps, conversation_id: str, author_id: str, text: str, upload: Upload | None
+    school: SchoolDeps, conversation_id: str, author_id: str, text: str, upload: Upload | None
 ) -> dict:
-    author = s2common.account_of(s2.db, author_id)
-    conv, role = _member(s2, conversation_id, author_id)
-    return _post(s2, conv, author, role, text, upload)
+    author = school_common.account_of(school.db, author_id)
+    conv, role = _member(school, conversation_id, author_id)
+    return _post(school, conv, author, role, text, upload)
 
 
 def _post(
-    s2: S2Deps,
+    school: SchoolDeps,
     conv: dict,
     author: dict,
     role: str,
@@ -182,9 +182,9 @@ def _post(
     *,
     new_conversation: bool = False,
 ) -> dict:
-    now = s2.now()
+    now = school.now()
     message = {
-        "_id": s2common.sortable_id(now),
+        "_id": school_common.sortable_id(now),
         "conversation_id": conv["_id"],
         "author_id": author["_id"],
         "author_role": role,
@@ -195,9 +195,9 @@ def _post(
     }
     file_id = None
     if upload is not None:
-        real = check_upload(upload, s2.settings.attachment_max_bytes)
+        real = check_upload(upload, school.settings.attachment_max_bytes)
         name = safe_name(upload.filename)
-        file_id = gridfs.GridFSBucket(s2.db, BUCKET).upload_from_stream(
+        file_id = gridfs.GridFSBucket(school.db, BUCKET).upload_from_stream(
             name,
             upload.data,
             metadata={
@@ -218,30 +218,32 @@ def _post(
 
     def work(session: ClientSession) -> None:
         if new_conversation:
-            s2.db[CONVERSATIONS].insert_one(conv, session=session)
-        s2.db[MESSAGES].insert_one(message, session=session)
-        s2.db[CONVERSATIONS].update_one(
+            school.db[CONVERSATIONS].insert_one(conv, session=session)
+        school.db[MESSAGES].insert_one(message, session=session)
+        school.db[CONVERSATIONS].update_one(
             {"_id": conv["_id"]},
             {"$set": {"last_message_at": now}, "$inc": {f"unread.{other_role}": 1}},
             session=session,
         )
-        _notify(s2, session, conv, author, role, message)
+        _notify(school, session, conv, author, role, message)
 
     try:
-        mongo.in_transaction(s2.db, work)
+        mongo.in_transaction(school.db, work)
     except BaseException:
         if file_id is not None:
-            gridfs.GridFSBucket(s2.db, BUCKET).delete(file_id)
+            gridfs.GridFSBucket(school.db, BUCKET).delete(file_id)
         raise
     return message
 
 
-def _notify(s2: S2Deps, session, conv: dict, author: dict, role: str, message: dict) -> None:
+def _notify(
+    school: SchoolDeps, session, conv: dict, author: dict, role: str, message: dict
+) -> None:
     other_id = conv["teacher_id"] if role == PARENT else conv["parent_id"]
-    other = s2.db[accounts.ACCOUNTS].find_one({"_id": other_id}, session=session)
+    other = school.db[accounts.ACCOUNTS].find_one({"_id": other_id}, session=session)
     if other is None or other.get("active") is False:
         return
-    prefs = s2.db[store.PREFERENCES].find_one({"_id": other_id}, session=session) or {}
+    prefs = school.db[store.PREFERENCES].find_one({"_id": other_id}, session=session) or {}
     wanted = prefs.get("channels")
     wanted = list(wanted) if isinstance(wanted, list | tuple) else ["email", "sms"]
     address = {"email": other.get("email"), "sms": other.get("phone")}
@@ -253,7 +255,7 @@ def _notify(s2: S2Deps, session, conv: dict, author: dict, role: str, message: d
         return
     attached = " [+ файл]" if message["attachment"] else ""
     outgoing.enqueue(
-        s2.db,
+        school.db,
         session,
         event_id=f"conversation-message:{message['_id']}",
         kind="conversation",
@@ -263,41 +265,43 @@ def _notify(s2: S2Deps, session, conv: dict, author: dict, role: str, message: d
         template="conversation_message",
         params={
             "sender": author.get("full_name") or ("Учитель" if role == TEACHER else "Родитель"),
-            "preview": preview(message["text"], s2.settings.preview_chars) + attached,
+            "preview": preview(message["text"], school.settings.preview_chars) + attached,
             "subject": conv.get("subject") or preview(message["text"], 30),
         },
         account_id=other_id,
-        now=s2.now(),
+        now=school.now(),
         conversation_id=conv["_id"],
     )
 
 
-def mine(s2: S2Deps, account_id: str, *, limit: int, cursor: str | None):
-    s2common.account_of(s2.db, account_id)
+def mine(school: SchoolDeps, account_id: str, *, limit: int, cursor: str | None):
+    school_common.account_of(school.db, account_id)
     query = {"$or": [{"parent_id": account_id}, {"teacher_id": account_id}]}
-    return s2common.page(s2.db[CONVERSATIONS], query, limit=limit, cursor=cursor)
+    return school_common.page(school.db[CONVERSATIONS], query, limit=limit, cursor=cursor)
 
 
-def read(s2: S2Deps, conversation_id: str, reader_id: str, *, limit: int, cursor: str | None):
+def read(
+    school: SchoolDeps, conversation_id: str, reader_id: str, *, limit: int, cursor: str | None
+):
     """A page of messages, newest first; the other side's among them are marked read."""
-    s2common.account_of(s2.db, reader_id)
-    _conv, role = _member(s2, conversation_id, reader_id)
-    items, next_cursor = s2common.page(
-        s2.db[MESSAGES], {"conversation_id": conversation_id}, limit=limit, cursor=cursor
+    school_common.account_of(school.db, reader_id)
+    _conv, role = _member(school, conversation_id, reader_id)
+    items, next_cursor = school_common.page(
+        school.db[MESSAGES], {"conversation_id": conversation_id}, limit=limit, cursor=cursor
     )
     unread = [m["_id"] for m in items if m["author_id"] != reader_id and m["read_at"] is None]
     if unread:
-        now = s2.now()
-        s2.db[MESSAGES].update_many(
+        now = school.now()
+        school.db[MESSAGES].update_many(
             {"_id": {"$in": unread}, "read_at": None}, {"$set": {"read_at": now}}
         )
         for m in items:
             if m["_id"] in unread:
                 m["read_at"] = now
-        left = s2.db[MESSAGES].count_documents(
+        left = school.db[MESSAGES].count_documents(
             {"conversation_id": conversation_id, "author_id": {"$ne": reader_id}, "read_at": None}
         )
-        s2.db[CONVERSATIONS].find_one_and_update(
+        school.db[CONVERSATIONS].find_one_and_update(
             {"_id": conversation_id},
             {"$set": {f"unread.{role}": left}},
             return_document=ReturnDocument.AFTER,
@@ -305,14 +309,14 @@ def read(s2: S2Deps, conversation_id: str, reader_id: str, *, limit: int, cursor
     return items, next_cursor
 
 
-def attachment(s2: S2Deps, conversation_id: str, file_id: str, account_id: str):
+def attachment(school: SchoolDeps, conversation_id: str, file_id: str, account_id: str):
     """(file name, content type, bytes) of an attachment; 404 for anyone but the two sides."""
-    _member(s2, conversation_id, account_id)
+    _member(school, conversation_id, account_id)
     try:
         oid = ObjectId(file_id)
     except (InvalidId, TypeError):
         raise Problem(404, "not_found") from None
-    bucket = gridfs.GridFSBucket(s2.db, BUCKET)
+    bucket = gridfs.GridFSBucket(school.db, BUCKET)
     try:
         stream = bucket.open_download_stream(oid)
     except gridfs.errors.NoFile:
@@ -337,9 +341,9 @@ def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
     }
 
 
-def names_of(s2: S2Deps, convs: list[dict]) -> dict[str, str | None]:
+def names_of(school: SchoolDeps, convs: list[dict]) -> dict[str, str | None]:
     ids = {c["parent_id"] for c in convs} | {c["teacher_id"] for c in convs}
-    found = s2.db[accounts.ACCOUNTS].find({"_id": {"$in": list(ids)}}, {"full_name": 1})
+    found = school.db[accounts.ACCOUNTS].find({"_id": {"$in": list(ids)}}, {"full_name": 1})
     return {a["_id"]: a.get("full_name") for a in found}
 
 
@@ -355,17 +359,17 @@ def message_view(m: dict) -> dict:
     }
 
 
-def sweep_orphans(s2: S2Deps, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+def sweep_orphans(school: SchoolDeps, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Remove attachments whose message was never stored (the process died between the two).
 
     Only files older than ``older_than``: a younger one may belong to a message being written.
     """
     cutoff = dt.datetime.now(dt.UTC) - older_than
-    bucket = gridfs.GridFSBucket(s2.db, BUCKET)
+    bucket = gridfs.GridFSBucket(school.db, BUCKET)
     removed = 0
-    for f in s2.db[f"{BUCKET}.files"].find({"uploadDate": {"$lt": cutoff}}, {"metadata": 1}):
+    for f in school.db[f"{BUCKET}.files"].find({"uploadDate": {"$lt": cutoff}}, {"metadata": 1}):
         message_id = (f.get("metadata") or {}).get("message_id")
-        if message_id and s2.db[MESSAGES].find_one({"_id": message_id}, {"_id": 1}):
+        if message_id and school.db[MESSAGES].find_one({"_id": message_id}, {"_id": 1}):
             continue
         try:
             bucket.delete(f["_id"])

@@ -1,6 +1,6 @@
 """What the use cases need, wired once by the composition root (app.py, worker.py) or tests.
 
-Stable fields (S2 codes against them): ``settings``, ``db``, ``channels`` (``"sms"`` and
+Fields: ``settings``, ``db``, ``channels`` (``"sms"`` and
 ``"email"`` -> a ``Channel``), ``clock`` (``deps.now()`` answers an aware UTC datetime) and
 ``policy`` (delivery retries).
 """

@@ -124,7 +124,7 @@ class Route:
     template: str  # templates/<template>.<lang>[.sms].txt
     recipients: Resolver
     urgent: bool = False  # codes and security: never held, never muted, every contact
-    paid: bool = False  # paid routes need a charge (S2's balance); none of these is
+    paid: bool = False  # paid routes need a charge (the prepaid balance); none of these is
     params: Callable[[dict], dict] | None = None  # extra template values from the payload
 
 

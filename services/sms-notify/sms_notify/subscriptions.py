@@ -35,10 +35,10 @@ from edu_common.envelope import Envelope
 from edu_common.kz.iin import mask_iin
 from edu_common.registry import RegistryError, RegistryUnavailable
 from edu_common.web.problems import Problem
-from sms_notify import balance, outgoing, s2common, store
+from sms_notify import balance, outgoing, school_common, store
 from sms_notify.domain import digest
 from sms_notify.journal import GradeRecorded, HomeworkAssigned
-from sms_notify.settings_s2 import S2Deps
+from sms_notify.settings_school import SchoolDeps
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,12 @@ INDEXES = [
 
 
 # --- subscribing ---------------------------------------------------------------------------
-def create(s2: S2Deps, account_id: str, student_iin: str, phone: str, kinds: list[str]) -> dict:
-    account = s2common.account_of(s2.db, account_id)
-    student = _check_parent(s2, account, student_iin)
-    if phone != account.get("phone") and not s2.db[CONFIRMED_PHONES].find_one(
+def create(
+    school: SchoolDeps, account_id: str, student_iin: str, phone: str, kinds: list[str]
+) -> dict:
+    account = school_common.account_of(school.db, account_id)
+    student = _check_parent(school, account, student_iin)
+    if phone != account.get("phone") and not school.db[CONFIRMED_PHONES].find_one(
         {"_id": f"{account_id}|{phone}"}
     ):
         raise Problem(
@@ -80,9 +82,9 @@ def create(s2: S2Deps, account_id: str, student_iin: str, phone: str, kinds: lis
             "POST /subscriptions/phone-confirmations.",
             field="phone",
         )
-    now = s2.now()
+    now = school.now()
     doc = {
-        "_id": s2common.sortable_id(now),
+        "_id": school_common.sortable_id(now),
         "account_id": account_id,
         "student_iin": student_iin,
         "student_name": student.name if student else None,
@@ -91,7 +93,7 @@ def create(s2: S2Deps, account_id: str, student_iin: str, phone: str, kinds: lis
         "created_at": now,
     }
     try:
-        s2.db[SUBSCRIPTIONS].insert_one(doc)
+        school.db[SUBSCRIPTIONS].insert_one(doc)
     except DuplicateKeyError:
         raise Problem(
             409,
@@ -105,10 +107,10 @@ def create(s2: S2Deps, account_id: str, student_iin: str, phone: str, kinds: lis
     return doc
 
 
-def _check_parent(s2: S2Deps, account: dict, student_iin: str):
+def _check_parent(school: SchoolDeps, account: dict, student_iin: str):
     """The student's registry record; 403 when the registry names other parents."""
     try:
-        student = s2.registry.find_person(student_iin)
+        student = school.registry.find_person(student_iin)
     except RegistryUnavailable:
         raise Problem(
             503,
@@ -129,33 +131,33 @@ def _check_parent(s2: S2Deps, account: dict, student_iin: str):
     return student
 
 
-def mine(s2: S2Deps, account_id: str, *, limit: int, cursor: str | None):
-    s2common.account_of(s2.db, account_id)
-    return s2common.page(
-        s2.db[SUBSCRIPTIONS], {"account_id": account_id}, limit=limit, cursor=cursor
+def mine(school: SchoolDeps, account_id: str, *, limit: int, cursor: str | None):
+    school_common.account_of(school.db, account_id)
+    return school_common.page(
+        school.db[SUBSCRIPTIONS], {"account_id": account_id}, limit=limit, cursor=cursor
     )
 
 
-def delete(s2: S2Deps, account_id: str, subscription_id: str) -> None:
-    result = s2.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "account_id": account_id})
+def delete(school: SchoolDeps, account_id: str, subscription_id: str) -> None:
+    result = school.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "account_id": account_id})
     if result.deleted_count == 0:
         raise Problem(404, "not_found", "No such subscription of yours.")
 
 
 # --- confirming a phone --------------------------------------------------------------------
-def _code_hash(s2: S2Deps, confirmation_id: str, code: str) -> str:
+def _code_hash(school: SchoolDeps, confirmation_id: str, code: str) -> str:
     message = f"{confirmation_id}|{code}".encode()
-    return hmac.new(s2.settings.phone_code_pepper, message, hashlib.sha256).hexdigest()
+    return hmac.new(school.settings.phone_code_pepper, message, hashlib.sha256).hexdigest()
 
 
-def start_confirmation(s2: S2Deps, account_id: str, phone: str) -> dict:
-    account = s2common.account_of(s2.db, account_id)
-    now = s2.now()
-    ttl = s2.settings.phone_code_ttl
-    recent = s2.db[PHONE_CONFIRMATIONS].count_documents(
+def start_confirmation(school: SchoolDeps, account_id: str, phone: str) -> dict:
+    account = school_common.account_of(school.db, account_id)
+    now = school.now()
+    ttl = school.settings.phone_code_ttl
+    recent = school.db[PHONE_CONFIRMATIONS].count_documents(
         {"account_id": account_id, "created_at": {"$gt": now - ttl}}
     )
-    if recent >= s2.settings.phone_codes_per_window:
+    if recent >= school.settings.phone_codes_per_window:
         raise Problem(
             429,
             "too_many_requests",
@@ -163,12 +165,12 @@ def start_confirmation(s2: S2Deps, account_id: str, phone: str) -> dict:
             headers={"Retry-After": str(int(ttl.total_seconds()))},
         )
     code = f"{secrets.randbelow(10**6):06d}"
-    conf_id = s2common.sortable_id(now)
+    conf_id = school_common.sortable_id(now)
     doc = {
         "_id": conf_id,
         "account_id": account_id,
         "phone": phone,
-        "code_hash": _code_hash(s2, conf_id, code),
+        "code_hash": _code_hash(school, conf_id, code),
         "attempts": 0,
         "created_at": now,
         "expires_at": now + ttl,
@@ -177,9 +179,9 @@ def start_confirmation(s2: S2Deps, account_id: str, phone: str) -> dict:
     }
 
     def work(session: ClientSession):
-        s2.db[PHONE_CONFIRMATIONS].insert_one(doc, session=session)
+        school.db[PHONE_CONFIRMATIONS].insert_one(doc, session=session)
         return outgoing.enqueue(
-            s2.db,
+            school.db,
             session,
             event_id=f"phone-confirmation:{conf_id}",
             kind="code",
@@ -195,7 +197,7 @@ def start_confirmation(s2: S2Deps, account_id: str, phone: str) -> dict:
             now=now,
         )
 
-    sent = mongo.in_transaction(s2.db, work)
+    sent = mongo.in_transaction(school.db, work)
     if sent is not None and sent.status == store.REJECTED_LIMIT:
         # Kept as a record of the refusal; the parent learns why and when to retry.
         raise Problem(
@@ -204,30 +206,30 @@ def start_confirmation(s2: S2Deps, account_id: str, phone: str) -> dict:
             "Too many codes were sent to this phone; try again in a few minutes.",
             headers={"Retry-After": "600"},
         )
-    return confirmation_view(s2, doc)
+    return confirmation_view(school, doc)
 
 
-def confirmation_view(s2: S2Deps, doc: dict) -> dict:
+def confirmation_view(school: SchoolDeps, doc: dict) -> dict:
     return {
         "id": doc["_id"],
         "phone": doc["phone"],
         "expires_at": doc["expires_at"],
         "confirmed": doc.get("confirmed_at") is not None,
-        "attempts_left": max(0, s2.settings.phone_code_attempts - doc["attempts"]),
+        "attempts_left": max(0, school.settings.phone_code_attempts - doc["attempts"]),
     }
 
 
-def confirm(s2: S2Deps, account_id: str, conf_id: str, code: str) -> dict:
-    col = s2.db[PHONE_CONFIRMATIONS]
+def confirm(school: SchoolDeps, account_id: str, conf_id: str, code: str) -> dict:
+    col = school.db[PHONE_CONFIRMATIONS]
     doc = col.find_one({"_id": conf_id, "account_id": account_id})
     if doc is None:
         raise Problem(404, "not_found", "No such phone confirmation of yours.")
     if doc.get("confirmed_at") is not None:
-        return confirmation_view(s2, doc)
-    now = s2.now()
+        return confirmation_view(school, doc)
+    now = school.now()
     if doc["expires_at"] <= now:
         raise Problem(410, "code_expired", "The code has expired; ask for a new one.")
-    most = s2.settings.phone_code_attempts
+    most = school.settings.phone_code_attempts
     doc = col.find_one_and_update(
         {"_id": conf_id, "attempts": {"$lt": most}, "confirmed_at": None},
         {"$inc": {"attempts": 1}},
@@ -236,9 +238,9 @@ def confirm(s2: S2Deps, account_id: str, conf_id: str, code: str) -> dict:
     if doc is None:
         again = col.find_one({"_id": conf_id}) or {}
         if again.get("confirmed_at") is not None:
-            return confirmation_view(s2, again)
+            return confirmation_view(school, again)
         raise Problem(429, "too_many_attempts", "Too many wrong codes; ask for a new one.")
-    if not hmac.compare_digest(doc["code_hash"], _code_hash(s2, conf_id, code)):
+    if not hmac.compare_digest(doc["code_hash"], _code_hash(school, conf_id, code)):
         raise Problem(
             422,
             "code_invalid",
@@ -247,12 +249,12 @@ def confirm(s2: S2Deps, account_id: str, conf_id: str, code: str) -> dict:
             attempts_left=max(0, most - doc["attempts"]),
         )
     col.update_one({"_id": conf_id}, {"$set": {"confirmed_at": now}})
-    s2.db[CONFIRMED_PHONES].update_one(
+    school.db[CONFIRMED_PHONES].update_one(
         {"_id": f"{account_id}|{doc['phone']}"},
         {"$set": {"account_id": account_id, "phone": doc["phone"], "confirmed_at": now}},
         upsert=True,
     )
-    return confirmation_view(s2, {**doc, "confirmed_at": now})
+    return confirmation_view(school, {**doc, "confirmed_at": now})
 
 
 # --- journal events ------------------------------------------------------------------------
@@ -270,7 +272,7 @@ def _first_name(name: str | None) -> str:
     return parts[1] if len(parts) > 1 else (parts[0] if parts else "")
 
 
-def _payers(s2: S2Deps, session, subs: Iterable[dict]):
+def _payers(school: SchoolDeps, session, subs: Iterable[dict]):
     """(subscription, account) per distinct phone: the oldest subscription pays.
 
     Two parents subscribing one phone to one child get one SMS, charged once.
@@ -279,7 +281,7 @@ def _payers(s2: S2Deps, session, subs: Iterable[dict]):
     for sub in subs:
         if sub["phone"] in seen:
             continue
-        account = s2.db[accounts.ACCOUNTS].find_one(
+        account = school.db[accounts.ACCOUNTS].find_one(
             {"_id": sub["account_id"], "active": {"$ne": False}}, session=session
         )
         if account is None:
@@ -288,19 +290,19 @@ def _payers(s2: S2Deps, session, subs: Iterable[dict]):
         yield sub, account
 
 
-def _already(s2: S2Deps, session, event_id: str, phone: str) -> bool:
+def _already(school: SchoolDeps, session, event_id: str, phone: str) -> bool:
     """A message for (event, phone, sms) exists: checked before charging, so never twice."""
     key = {"event_id": event_id, "to": phone, "channel": "sms"}
-    return s2.db[store.MESSAGES].find_one(key, {"_id": 1}, session=session) is not None
+    return school.db[store.MESSAGES].find_one(key, {"_id": 1}, session=session) is not None
 
 
 def _send_paid(
-    s2: S2Deps, session, *, sub: dict, account: dict, event_id: str, kind: str, params: dict
+    school: SchoolDeps, session, *, sub: dict, account: dict, event_id: str, kind: str, params: dict
 ):
-    if _already(s2, session, event_id, sub["phone"]):
+    if _already(school, session, event_id, sub["phone"]):
         return None
     result = outgoing.enqueue(
-        s2.db,
+        school.db,
         session,
         event_id=event_id,
         kind=kind,
@@ -310,16 +312,16 @@ def _send_paid(
         template=kind,
         params=params,
         account_id=account["_id"],
-        charge=balance.charger(s2, session, account["_id"]),
-        now=s2.now(),
+        charge=balance.charger(school, session, account["_id"]),
+        now=school.now(),
         subscription_id=sub["_id"],
     )
     if result is not None and result.status == store.NO_BALANCE:
-        balance.note_run_out(s2, session, account)
+        balance.note_run_out(school, session, account)
     return result
 
 
-def on_homework_assigned(s2: S2Deps, envelope: Envelope, ctx: HandlerContext) -> None:
+def on_homework_assigned(school: SchoolDeps, envelope: Envelope, ctx: HandlerContext) -> None:
     data = _load(HomeworkAssigned, envelope)
     subs = (
         ctx.db[SUBSCRIPTIONS]
@@ -330,10 +332,10 @@ def on_homework_assigned(s2: S2Deps, envelope: Envelope, ctx: HandlerContext) ->
     if len(text) > HOMEWORK_PREVIEW:
         text = text[: HOMEWORK_PREVIEW - 1].rstrip() + "…"
     due = data.get("due_date")
-    for sub, account in _payers(s2, ctx.session, subs):
+    for sub, account in _payers(school, ctx.session, subs):
         name = _first_name(data.get("student_name")) or sub.get("student_name") or ""
         _send_paid(
-            s2,
+            school,
             ctx.session,
             sub=sub,
             account=account,
@@ -348,14 +350,16 @@ def on_homework_assigned(s2: S2Deps, envelope: Envelope, ctx: HandlerContext) ->
         )
 
 
-def schedule(s2: S2Deps) -> digest.Schedule:
-    return digest.Schedule(s2.settings.digest_weekday, s2.settings.digest_time, s2.settings.tz)
+def schedule(school: SchoolDeps) -> digest.Schedule:
+    return digest.Schedule(
+        school.settings.digest_weekday, school.settings.digest_time, school.settings.tz
+    )
 
 
-def on_grade_recorded(s2: S2Deps, envelope: Envelope, ctx: HandlerContext) -> None:
+def on_grade_recorded(school: SchoolDeps, envelope: Envelope, ctx: HandlerContext) -> None:
     data = _load(GradeRecorded, envelope)
-    now = s2.now()
-    period = schedule(s2).period_for(data["recorded_at"], now)
+    now = school.now()
+    period = schedule(school).period_for(data["recorded_at"], now)
     version = envelope.occurred_at
     fields = {
         "student_iin": data["student_iin"],
@@ -381,33 +385,33 @@ def _student_key(iin: str) -> str:
     return hashlib.sha256(iin.encode()).hexdigest()[:16]
 
 
-def run_digests(s2: S2Deps, now: dt.datetime | None = None) -> dict[str, int]:
+def run_digests(school: SchoolDeps, now: dt.datetime | None = None) -> dict[str, int]:
     """Build the digests of the last closed period that are not built yet; answers counts.
 
     Safe to run often and on several workers: each (subscription, period) is claimed by a
     unique key in the same transaction as its message and charge.
     """
-    now = now or s2.now()
-    moment = schedule(s2).last_moment(now)
-    if now - moment > s2.settings.digest_catch_up:
+    now = now or school.now()
+    moment = schedule(school).last_moment(now)
+    if now - moment > school.settings.digest_catch_up:
         return {}  # too late for last week's digest to be news; the next one is on time
     key = digest.period_key(moment)
     complete = f"complete|{key}"
-    if s2.db[DIGESTS].find_one({"_id": complete}, {"_id": 1}):
+    if school.db[DIGESTS].find_one({"_id": complete}, {"_id": 1}):
         return {}  # every subscription's digest of this period is built: nothing to scan
-    done = {d["_id"] for d in s2.db[DIGESTS].find({"period": moment}, {"_id": 1})}
+    done = {d["_id"] for d in school.db[DIGESTS].find({"period": moment}, {"_id": 1})}
     counts: dict[str, int] = {}
     # Subscribed after the moment: their first digest is the next one.
     query = {"kinds": "grades_weekly", "created_at": {"$lte": moment}}
-    subs = s2.db[SUBSCRIPTIONS].find(query).sort("_id", 1)
+    subs = school.db[SUBSCRIPTIONS].find(query).sort("_id", 1)
     for sub in subs:
         digest_id = f"{sub['_id']}|{key}"
         if digest_id in done:
             continue
         try:
             status = mongo.in_transaction(
-                s2.db,
-                lambda session, sub=sub, d=digest_id: _one_digest(s2, session, sub, moment, d),
+                school.db,
+                lambda session, sub=sub, d=digest_id: _one_digest(school, session, sub, moment, d),
             )
         except DuplicateKeyError:
             status = "taken"  # another worker built it meanwhile
@@ -420,15 +424,15 @@ def run_digests(s2: S2Deps, now: dt.datetime | None = None) -> dict[str, int]:
     # worker mid-way leaves that to it, in case its transaction fails.
     if "error" not in counts and "taken" not in counts:
         with contextlib.suppress(DuplicateKeyError):  # another worker finished it too
-            s2.db[DIGESTS].insert_one({"_id": complete, "period": moment, "at": s2.now()})
+            school.db[DIGESTS].insert_one({"_id": complete, "period": moment, "at": school.now()})
     if counts:
         log.info("weekly digests", extra={"period": key, "counts": counts})
     return counts
 
 
-def _one_digest(s2: S2Deps, session, sub: dict, moment: dt.datetime, digest_id: str) -> str:
-    db = s2.db
-    record = {"_id": digest_id, "period": moment, "subscription_id": sub["_id"], "at": s2.now()}
+def _one_digest(school: SchoolDeps, session, sub: dict, moment: dt.datetime, digest_id: str) -> str:
+    db = school.db
+    record = {"_id": digest_id, "period": moment, "subscription_id": sub["_id"], "at": school.now()}
     db[DIGESTS].insert_one(record, session=session)  # the claim: a second run stops here
     found = list(
         db[GRADES].find({"student_iin": sub["student_iin"], "period": moment}, session=session)
@@ -449,7 +453,7 @@ def _one_digest(s2: S2Deps, session, sub: dict, moment: dt.datetime, digest_id: 
             names = [g["student_name"] for g in found if g.get("student_name")]
             name = next(map(_first_name, names), None) or sub.get("student_name") or ""
             result = _send_paid(
-                s2,
+                school,
                 session,
                 sub=sub,
                 account=account,
@@ -457,7 +461,7 @@ def _one_digest(s2: S2Deps, session, sub: dict, moment: dt.datetime, digest_id: 
                 kind="grades_weekly",
                 params={
                     "student": name,
-                    "period": digest.period_label(moment, s2.settings.tz),
+                    "period": digest.period_label(moment, school.settings.tz),
                     "grades": digest.render_lines(lines),
                 },
             )

@@ -1,6 +1,6 @@
 """sms-notify's worker (``python -m sms_notify.worker``): consumes the events that ask for
 messages, delivers them, releases held ones, asks providers for delivery statuses, keeps the
-accounts copy, and runs S2's subscriptions and periodic tasks (``subscriptions_worker``)."""
+accounts copy, and runs the subscriptions and periodic tasks of ``subscriptions_worker``."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def limits_of(settings: Settings) -> Limits:
 def subscriptions(
     channels: Mapping[str, Channel], policy: delivery.Policy = delivery.DEFAULT_POLICY
 ) -> list[Subscription]:
-    """Our own subscriptions; S2's are added by ``main``.
+    """The notification subscriptions; ``main`` adds those of ``subscriptions_worker``.
 
     Every routed event shares one queue, ``sms-notify.notifications``: they go through the same
     generic handler with the same retry policy, and a queue per event kind would be some twenty

@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notify_s2_support import *  # noqa: F403 - fixtures
-from notify_s2_support import (
+from notify_school_support import *  # noqa: F403 - fixtures
+from notify_school_support import (
     STUDENT_IIN,
     add_account,
     envelope,
@@ -98,7 +98,7 @@ def test_ledger_is_paginated_and_private(client, db, minter):
     assert client.get("/balance", headers=h).json["balance"] == 600
 
 
-def test_concurrent_sends_never_overdraw(s2, db, worker_subs, client, minter):
+def test_concurrent_sends_never_overdraw(school, db, worker_subs, client, minter):
     """Twelve homework events at once on a balance that pays for a few: the rest are unpaid."""
     account = add_account(db)
     db[subscriptions.SUBSCRIPTIONS].insert_one(

@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gridfs
-from notify_s2_support import *  # noqa: F403 - fixtures
-from notify_s2_support import add_account, key, messages
+from notify_school_support import *  # noqa: F403 - fixtures
+from notify_school_support import add_account, key, messages
 
 from sms_notify import conversations
 
@@ -181,7 +181,7 @@ def test_attachments_are_checked_by_content(client, db, minter):
     assert texts == ["Добрый день!"]
 
 
-def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, s2):
+def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, school):
     _parent, teacher, ph, _th = people(db, minter)
     r = client.post(
         "/conversations",
@@ -199,7 +199,7 @@ def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, s2)
     young = bucket.upload_from_stream("y.pdf", PDF, metadata={"message_id": "being-written"})
     old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     db["attachments.files"].update_many({"_id": {"$ne": young}}, {"$set": {"uploadDate": old}})
-    assert conversations.sweep_orphans(s2) == 1
+    assert conversations.sweep_orphans(school) == 1
     left = {str(f["_id"]) for f in db["attachments.files"].find()}
     assert left == {kept, str(young)}
     assert str(orphan) not in left

@@ -12,8 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notify_s2_support import *  # noqa: F403 - fixtures
-from notify_s2_support import (
+from notify_school_support import *  # noqa: F403 - fixtures
+from notify_school_support import (
     FATHER_IIN,
     MOTHER_IIN,
     STUDENT_IIN,
@@ -128,7 +128,7 @@ def test_no_balance_records_the_message_and_tells_the_parent_once(db, worker_sub
     assert balance.current(db, mother) == 0
 
     # Topped up, then run out again: a second notice, once more.
-    from notify_s2_support import Clock
+    from notify_school_support import Clock
 
     fund(db, mother, 10)  # enough for one single-segment SMS at most
     handle(db, sub, envelope(journal.HOMEWORK_ASSIGNED, homework(homework_id="hw-a", text="1")))
@@ -175,50 +175,50 @@ def _week_of_grades(db, worker_subs):
     handle(db, sub, envelope(journal.GRADE_RECORDED, other))
 
 
-def test_weekly_digest_lists_the_weeks_grades_once(s2, db, worker_subs, clock):
+def test_weekly_digest_lists_the_weeks_grades_once(school, db, worker_subs, clock):
     mother = add_account(db)
     subscribe(db, mother)
     fund(db, mother, 1000)
     _week_of_grades(db, worker_subs)
-    assert subscriptions.run_digests(s2) == {}  # Wednesday: not due yet
+    assert subscriptions.run_digests(school) == {}  # Wednesday: not due yet
     clock.now = dt.datetime(2026, 11, 22, 13, 5, tzinfo=dt.UTC)  # Sunday 18:05 in Almaty
-    counts = subscriptions.run_digests(s2)
+    counts = subscriptions.run_digests(school)
     assert counts == {"queued": 1} or counts == {"held": 1}
     [sms] = messages(db, kind="grades_weekly")
     assert sms["body"] == "Оценки Дәулет за 16.11-22.11: Математика: 5, 4; Физика: 4"
     assert balance.current(db, mother) == 1000 - 10 * sms["segments"]
     # Run again, or later that evening: nothing more.
-    assert subscriptions.run_digests(s2) == {}
+    assert subscriptions.run_digests(school) == {}
     clock.advance(hours=3)
-    assert subscriptions.run_digests(s2) == {}
+    assert subscriptions.run_digests(school) == {}
     assert len(messages(db, kind="grades_weekly")) == 1
 
 
-def test_no_grades_no_digest(s2, db, clock):
+def test_no_grades_no_digest(school, db, clock):
     mother = add_account(db)
     subscribe(db, mother)
     fund(db, mother, 1000)
     clock.now = dt.datetime(2026, 11, 22, 13, 5, tzinfo=dt.UTC)
-    assert subscriptions.run_digests(s2) == {"no_grades": 1}
+    assert subscriptions.run_digests(school) == {"no_grades": 1}
     assert messages(db) == []
     assert balance.current(db, mother) == 1000
 
 
-def test_a_grade_arriving_after_its_digest_goes_into_the_next(s2, db, worker_subs, clock):
+def test_a_grade_arriving_after_its_digest_goes_into_the_next(school, db, worker_subs, clock):
     mother = add_account(db)
     subscribe(db, mother)
     fund(db, mother, 1000)
     clock.now = dt.datetime(2026, 11, 22, 13, 5, tzinfo=dt.UTC)
-    subscriptions.run_digests(s2)
+    subscriptions.run_digests(school)
     late = grade("g-late", "История", "5", dt.datetime(2026, 11, 21, 5, 0, tzinfo=dt.UTC))
     handle(db, worker_subs["journal-grades"], envelope(journal.GRADE_RECORDED, late))
     clock.now = dt.datetime(2026, 11, 29, 13, 5, tzinfo=dt.UTC)
-    subscriptions.run_digests(s2)
+    subscriptions.run_digests(school)
     [sms] = messages(db, kind="grades_weekly")
     assert "История: 5" in sms["body"] and "23.11-29.11" in sms["body"]
 
 
-def test_digest_runs_racing_on_two_workers_send_once(s2, db, worker_subs, clock):
+def test_digest_runs_racing_on_two_workers_send_once(school, db, worker_subs, clock):
     mothers = [add_account(db, phone=f"+7701000020{i}") for i in range(4)]
     for i, m in enumerate(mothers):
         subscribe(db, m, phone=f"+7701000020{i}")
@@ -229,7 +229,7 @@ def test_digest_runs_racing_on_two_workers_send_once(s2, db, worker_subs, clock)
 
     def run():
         try:
-            subscriptions.run_digests(s2)
+            subscriptions.run_digests(school)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -246,8 +246,8 @@ def test_digest_runs_racing_on_two_workers_send_once(s2, db, worker_subs, clock)
         assert db[balance.LEDGER].count_documents({"account_id": m}) == 1
 
 
-def test_schedule_period_names_follow_the_setting(s2):
-    sched = subscriptions.schedule(s2)
+def test_schedule_period_names_follow_the_setting(school):
+    sched = subscriptions.schedule(school)
     moment = sched.last_moment(dt.datetime(2026, 11, 22, 13, 5, tzinfo=dt.UTC))
     assert digest.period_key(moment) == "2026-11-22T13:00Z"
 

@@ -15,12 +15,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notify_s2_support import STUDENT_IIN, Clock
+from notify_school_support import STUDENT_IIN, Clock
 
 from edu_common import accounts, consumer, mongo
 from sms_notify import balance, delivery, journal, store, subscriptions, subscriptions_worker
 from sms_notify.settings import Settings
-from sms_notify.settings_s2 import S2Deps, S2Settings
+from sms_notify.settings_school import SchoolDeps, SchoolSettings
 from sms_notify.tools import journal as tool
 from sms_notify.worker import build_deps
 
@@ -31,7 +31,7 @@ NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # Monday 12:00 in Almaty: n
 
 
 @pytest.fixture
-def s2(inbox, mongo_url, mongo_db, amqp_url, registry):
+def school(inbox, mongo_url, mongo_db, amqp_url, registry):
     settings = Settings(
         mongo_url=mongo_url,
         database=mongo_db.name,
@@ -45,12 +45,12 @@ def s2(inbox, mongo_url, mongo_db, amqp_url, registry):
         mongo_db,
         [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES, *subscriptions_worker.INDEXES],
     )
-    return S2Deps(base, S2Settings(price_per_segment=10), registry=registry)
+    return SchoolDeps(base, SchoolSettings(price_per_segment=10), registry=registry)
 
 
 @pytest.fixture
 def registry():
-    from notify_s2_support import POPULATION
+    from notify_school_support import POPULATION
 
     from edu_common.registry import JsonFileRegistry
 
@@ -58,10 +58,10 @@ def registry():
 
 
 @pytest.fixture
-def worker(s2, amqp_url, wait_until):
-    subs = [accounts.subscription(), *subscriptions_worker.subscriptions(s2)]
-    w = consumer.Worker("sms-notify", s2.db, amqp_url, subs)
-    thread = threading.Thread(target=w.run, name="sms-notify-s2-worker", daemon=True)
+def worker(school, amqp_url, wait_until):
+    subs = [accounts.subscription(), *subscriptions_worker.subscriptions(school)]
+    w = consumer.Worker("sms-notify", school.db, amqp_url, subs)
+    thread = threading.Thread(target=w.run, name="sms-notify-school-worker", daemon=True)
     thread.start()
     wait_until(w.ready.is_set, timeout=30, message="consumer ready")
     yield w
@@ -70,8 +70,10 @@ def worker(s2, amqp_url, wait_until):
     assert not thread.is_alive(), "the worker thread did not stop"
 
 
-def test_homework_event_reaches_the_phone_once_and_is_paid(s2, worker, amqp_url, inbox, wait_until):
-    db = s2.db
+def test_homework_event_reaches_the_phone_once_and_is_paid(
+    school, worker, amqp_url, inbox, wait_until
+):
+    db = school.db
     # identity's account copy comes over the broker.
     tool.publish(
         amqp_url,
@@ -88,9 +90,9 @@ def test_homework_event_reaches_the_phone_once_and_is_paid(s2, worker, amqp_url,
         },
     )
     wait_until(lambda: accounts.get(db, "acc-mother"), timeout=30, message="account copy")
-    sub = subscriptions.create(s2, "acc-mother", STUDENT_IIN, PHONE, ["homework"])
+    sub = subscriptions.create(school, "acc-mother", STUDENT_IIN, PHONE, ["homework"])
     assert sub["phone"] == PHONE
-    balance.top_up(s2, "acc-mother", 200, "top-up-key-1")
+    balance.top_up(school, "acc-mother", 200, "top-up-key-1")
 
     # The dev tool, as a developer runs it; then the same envelope once more (a redelivery).
     assert (
@@ -150,7 +152,7 @@ def test_homework_event_reaches_the_phone_once_and_is_paid(s2, worker, amqp_url,
 
     # Delivery is the core's: its sweep sends through SMSC to the dev inbox.
     def delivered():
-        delivery.sweep(db, s2.base.channels, policy=s2.base.policy, clock=s2.base.clock)
+        delivery.sweep(db, school.base.channels, policy=school.base.policy, clock=school.base.clock)
         return len(inbox.messages(PHONE)) >= 3
 
     wait_until(delivered, timeout=30, message="SMS in the dev inbox")

@@ -1,4 +1,4 @@
-"""The journal's contract and the development tool's payloads, without a broker; S2 settings."""
+"""The journal's contract and the development tool's payloads, without a broker; the settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from edu_common.config import ConfigError
 from sms_notify import journal
-from sms_notify.settings_s2 import S2Settings
+from sms_notify.settings_school import SchoolSettings
 from sms_notify.tools import journal as tool
 
 STUDENT = "081009542946"
@@ -79,20 +79,20 @@ def test_settings_from_the_environment(monkeypatch):
         "PAYMENT_ADAPTER": "dev",
     }.items():
         monkeypatch.setenv(name, value)
-    s = S2Settings.from_env()
+    s = SchoolSettings.from_env()
     assert s.price_per_segment == 12 and s.digest_weekday == 4
     assert s.digest_time == dt.time(17, 30) and s.attachment_max_bytes == 1000
     assert "pepper" not in repr(s)
     monkeypatch.setenv("DIGEST_WEEKDAY", "someday")
     with pytest.raises(ConfigError):
-        S2Settings.from_env()
+        SchoolSettings.from_env()
     monkeypatch.setenv("DIGEST_WEEKDAY", "sun")
     monkeypatch.setenv("DIGEST_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ConfigError):
-        S2Settings.from_env()
+        SchoolSettings.from_env()
 
 
 def test_default_settings():
-    s = S2Settings()
+    s = SchoolSettings()
     assert (s.digest_weekday, s.digest_time, s.timezone) == (6, dt.time(18, 0), "Asia/Almaty")
     assert s.attachment_max_bytes == 5 * 1024 * 1024

@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notify_s2_support import *  # noqa: F403 - fixtures
-from notify_s2_support import (
+from notify_school_support import *  # noqa: F403 - fixtures
+from notify_school_support import (
     FATHER_IIN,
     STRANGER_IIN,
     STUDENT_IIN,
@@ -208,7 +208,7 @@ def test_idempotency_key_replays_the_first_answer(client, db, minter):
     assert first.json["id"] == second.json["id"]
 
 
-def test_openapi_documents_the_s2_endpoints(client):
+def test_openapi_documents_the_school_endpoints(client):
     r = client.get("/openapi.json")
     assert r.status_code == 200
     paths = r.json["paths"]

@@ -1,8 +1,8 @@
 """Fixtures and helpers of the subscription, balance, conversation and journal tests.
 
-Test modules import the fixtures by name (``from notify_s2_support import *``): the folder's
+Test modules import the fixtures by name (``from notify_school_support import *``): the folder's
 conftest.py belongs to the delivery core. The app under test is the service's Flask app factory
-with S2's blueprints, on SecantusDB, with tokens from a throw-away key.
+with its blueprints, on SecantusDB, with tokens from a throw-away key.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from edu_common import accounts, consumer
 from edu_common.envelope import Envelope, EventType
 from edu_common.registry import JsonFileRegistry
 from edu_common.testing import TokenMinter
-from sms_notify import api_s2, outgoing, store, subscriptions_worker
+from sms_notify import api_school, outgoing, store, subscriptions_worker
 from sms_notify import app as notify_app
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
-from sms_notify.settings_s2 import S2Deps, S2Settings
+from sms_notify.settings_school import SchoolDeps, SchoolSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 POPULATION = ROOT / "dev" / "population.json"
@@ -97,8 +97,8 @@ def clock():
 
 
 @pytest.fixture
-def s2_settings():
-    return S2Settings(price_per_segment=10, attachment_max_bytes=64 * 1024)
+def school_settings():
+    return SchoolSettings(price_per_segment=10, attachment_max_bytes=64 * 1024)
 
 
 @pytest.fixture(scope="session")
@@ -112,22 +112,24 @@ def minter():
 
 
 @pytest.fixture
-def app(mongo_url, mongo_db, clock, minter, s2_settings, registry):
-    """The service's own composition root, with S2's deps given our settings and registry."""
+def app(mongo_url, mongo_db, clock, minter, school_settings, registry):
+    """The service's own composition root, with the school deps given our settings and registry."""
     settings = Settings(mongo_url=mongo_url, database=mongo_db.name, amqp_url="amqp://unused/")
     application = notify_app.create_app(
         settings, verifier=minter.verifier, clock=clock, channels={}, db=mongo_db
     )
     application.testing = True
     base = application.extensions["sms-notify"]
-    application.extensions[api_s2.EXTENSION] = S2Deps(base, s2_settings, registry=registry)
+    application.extensions[api_school.EXTENSION] = SchoolDeps(
+        base, school_settings, registry=registry
+    )
     yield application
     outgoing.configure(Limits())
 
 
 @pytest.fixture
-def s2(app):
-    return app.extensions[api_s2.EXTENSION]
+def school(app):
+    return app.extensions[api_school.EXTENSION]
 
 
 @pytest.fixture
@@ -136,13 +138,13 @@ def client(app):
 
 
 @pytest.fixture
-def db(s2):
-    return s2.db
+def db(school):
+    return school.db
 
 
 @pytest.fixture
-def worker_subs(s2):
-    return {sub.name: sub for sub in subscriptions_worker.subscriptions(s2)}
+def worker_subs(school):
+    return {sub.name: sub for sub in subscriptions_worker.subscriptions(school)}
 
 
 def key() -> dict:
@@ -156,7 +158,7 @@ __all__ = [
     "db",
     "minter",
     "registry",
-    "s2",
-    "s2_settings",
+    "school",
+    "school_settings",
     "worker_subs",
 ]

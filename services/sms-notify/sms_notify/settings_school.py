@@ -19,7 +19,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
-class S2Settings:
+class SchoolSettings:
     price_per_segment: int = 10  # KZT drawn from the balance per SMS segment of a subscription
     currency: str = "KZT"
     top_up_min: int = 100
@@ -44,7 +44,7 @@ class S2Settings:
         return zoneinfo.ZoneInfo(self.timezone)
 
     @classmethod
-    def from_env(cls) -> S2Settings:
+    def from_env(cls) -> SchoolSettings:
         weekday = (env("DIGEST_WEEKDAY", "sun") or "sun").strip().lower()[:3]
         if weekday not in WEEKDAYS:
             raise ConfigError(f"DIGEST_WEEKDAY must be one of {', '.join(WEEKDAYS)}")
@@ -77,17 +77,19 @@ class S2Settings:
         )
 
 
-class S2Deps:
-    """What subscriptions, balance and conversations need: S1's ``Deps`` plus our own parts.
+class SchoolDeps:
+    """What subscriptions, balance and conversations need: the service's ``Deps`` and more.
 
     The population registry is opened on first use (the development one reads a JSON file).
     """
 
-    def __init__(self, base, settings: S2Settings | None = None, *, registry=None, payments=None):
+    def __init__(
+        self, base, settings: SchoolSettings | None = None, *, registry=None, payments=None
+    ):
         from sms_notify import payments as payments_module
 
         self.base = base
-        self.settings = settings or S2Settings.from_env()
+        self.settings = settings or SchoolSettings.from_env()
         self._registry = registry
         self.payments = payments or payments_module.adapter_named(self.settings.payment_adapter)
 

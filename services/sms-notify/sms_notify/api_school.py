@@ -1,8 +1,8 @@
 """HTTP API of subscriptions, the prepaid SMS balance and conversations with teachers.
 
 Thin handlers: who is asking, parse, call a use case, shape the answer. ``app.py`` registers
-``BLUEPRINTS``. The use cases' dependencies are ``app.extensions["sms-notify-s2"]`` when the
-composition root (or a test) put them there, otherwise built once from S1's deps.
+``BLUEPRINTS``. The use cases' dependencies are ``app.extensions["sms-notify-school"]`` when the
+composition root (or a test) put them there, otherwise built once from the service's deps.
 """
 
 from __future__ import annotations
@@ -20,28 +20,23 @@ from edu_common.web.app import body_limit
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
 from sms_notify import balance, conversations, subscriptions
-from sms_notify import schemas_s2 as s
-from sms_notify.settings_s2 import S2Deps
+from sms_notify import schemas_school as s
+from sms_notify.settings_school import SchoolDeps
 
-EXTENSION = "sms-notify-s2"
+EXTENSION = "sms-notify-school"
 # A message may carry one attachment: its limit and room for the multipart envelope.
 UPLOAD_BODY = env_int("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024) + 256 * 1024
 
 
-def s2() -> S2Deps:
+def school() -> SchoolDeps:
     found = current_app.extensions.get(EXTENSION)
     if found is None:
-        base = current_app.extensions["sms-notify"]
-        if isinstance(base, dict):  # the composition root before S1's Deps
-            from sms_notify.deps import Deps
-
-            base = Deps(settings=base["settings"], db=base["db"], channels={})
-        found = S2Deps(base)
+        found = SchoolDeps(current_app.extensions["sms-notify"])
         current_app.extensions[EXTENSION] = found
     return found
 
 
-once = idempotent(lambda: s2().db)
+once = idempotent(lambda: school().db)
 
 
 def me() -> str:
@@ -68,7 +63,9 @@ class Subscriptions(MethodView):
     @subs.response(200, s.SubscriptionPage)
     def get(self, args):
         """My subscriptions, newest first."""
-        return _page(*subscriptions.mine(s2(), me(), limit=args["limit"], cursor=args["cursor"]))
+        return _page(
+            *subscriptions.mine(school(), me(), limit=args["limit"], cursor=args["cursor"])
+        )
 
     @auth.require("citizen")
     @once
@@ -83,7 +80,9 @@ class Subscriptions(MethodView):
         population registry knows the student, only their parent may subscribe. Each SMS is
         paid from the prepaid balance.
         """
-        return subscriptions.create(s2(), me(), body["student_iin"], body["phone"], body["kinds"])
+        return subscriptions.create(
+            school(), me(), body["student_iin"], body["phone"], body["kinds"]
+        )
 
 
 @subs.route("/<subscription_id>", methods=["DELETE"])
@@ -91,7 +90,7 @@ class Subscriptions(MethodView):
 @subs.response(204)
 def delete_subscription(subscription_id):
     """Unsubscribe."""
-    subscriptions.delete(s2(), me(), subscription_id)
+    subscriptions.delete(school(), me(), subscription_id)
 
 
 @subs.route("/phone-confirmations", methods=["POST"])
@@ -102,7 +101,7 @@ def delete_subscription(subscription_id):
 @subs.alt_response(429, description="Too many codes; see Retry-After")
 def start_phone_confirmation(body):
     """Send a 6-digit code to a phone that is not the account's own (valid 10 minutes)."""
-    return subscriptions.start_confirmation(s2(), me(), body["phone"])
+    return subscriptions.start_confirmation(school(), me(), body["phone"])
 
 
 @subs.route("/phone-confirmations/<confirmation_id>", methods=["POST"])
@@ -114,7 +113,7 @@ def start_phone_confirmation(body):
 @subs.alt_response(410, description="The code has expired (code_expired)")
 def confirm_phone(body, confirmation_id):
     """The code from the SMS; the phone can then be subscribed. Five tries."""
-    return subscriptions.confirm(s2(), me(), confirmation_id, body["code"])
+    return subscriptions.confirm(school(), me(), confirmation_id, body["code"])
 
 
 # --- balance -------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ bal = Blueprint("balance", __name__, url_prefix="/balance", description="The pre
 @bal.response(200, s.BalanceView)
 def get_balance():
     """My balance, and what one SMS part of a subscription costs."""
-    return balance.view(s2(), me())
+    return balance.view(school(), me())
 
 
 @bal.route("/top-ups", methods=["POST"])
@@ -143,7 +142,9 @@ def get_balance():
 )
 def top_up(body):
     """Pay in; the Idempotency-Key header is required, so a retry never pays twice."""
-    view, _made = balance.top_up(s2(), me(), body["amount"], request.headers.get("Idempotency-Key"))
+    view, _made = balance.top_up(
+        school(), me(), body["amount"], request.headers.get("Idempotency-Key")
+    )
     return view
 
 
@@ -153,7 +154,7 @@ def top_up(body):
 @bal.response(200, s.LedgerPage)
 def get_ledger(args):
     """Every top-up and charge, newest first."""
-    return _page(*balance.ledger(s2(), me(), limit=args["limit"], cursor=args["cursor"]))
+    return _page(*balance.ledger(school(), me(), limit=args["limit"], cursor=args["cursor"]))
 
 
 # --- conversations -------------------------------------------------------------------------
@@ -222,8 +223,10 @@ class Conversations(MethodView):
     @conv.response(200, s.ConversationPage)
     def get(self, args):
         """My conversations, as a parent or a teacher, newest first."""
-        items, cursor = conversations.mine(s2(), me(), limit=args["limit"], cursor=args["cursor"])
-        names = conversations.names_of(s2(), items)
+        items, cursor = conversations.mine(
+            school(), me(), limit=args["limit"], cursor=args["cursor"]
+        )
+        names = conversations.names_of(school(), items)
         return _page(items, cursor, lambda c: conversations.view(c, me(), names))
 
     @auth.require("citizen")
@@ -234,9 +237,9 @@ class Conversations(MethodView):
         """A parent writes to a teacher (JSON, or multipart with one ``attachment``)."""
         body, upload = _input(s.ConversationInput)
         c, m = conversations.start(
-            s2(), me(), body["teacher_account_id"], body.get("subject"), body["text"], upload
+            school(), me(), body["teacher_account_id"], body.get("subject"), body["text"], upload
         )
-        names = conversations.names_of(s2(), [c])
+        names = conversations.names_of(school(), [c])
         return {
             "conversation": conversations.view(c, me(), names),
             "message": conversations.message_view(m),
@@ -252,7 +255,7 @@ class ConversationMessages(MethodView):
     def get(self, args, conversation_id):
         """Messages, newest first; reading marks the other side's messages read."""
         items, cursor = conversations.read(
-            s2(), conversation_id, me(), limit=args["limit"], cursor=args["cursor"]
+            school(), conversation_id, me(), limit=args["limit"], cursor=args["cursor"]
         )
         return _page(items, cursor, conversations.message_view)
 
@@ -263,7 +266,7 @@ class ConversationMessages(MethodView):
     def post(self, conversation_id):
         """Write in a conversation (JSON, or multipart with one ``attachment``)."""
         body, upload = _input(s.MessageInput)
-        m = conversations.post(s2(), conversation_id, me(), body["text"], upload)
+        m = conversations.post(school(), conversation_id, me(), body["text"], upload)
         return conversations.message_view(m)
 
 
@@ -272,7 +275,7 @@ class ConversationMessages(MethodView):
 @conv.response(200, description="The file")
 def download_attachment(conversation_id, file_id):
     """An attachment; only the two sides of the conversation can download it."""
-    name, content_type, data = conversations.attachment(s2(), conversation_id, file_id, me())
+    name, content_type, data = conversations.attachment(school(), conversation_id, file_id, me())
     resp = Response(data, mimetype=content_type)
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
