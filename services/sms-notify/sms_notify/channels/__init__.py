@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import requests
+
 
 class DeliveryError(Exception):
     """The provider did not take the message. Texts must never carry the message body."""
@@ -60,6 +62,31 @@ class Channel(Protocol):
     def send(self, message: Outgoing) -> str | Receipt:
         """Hand the message to the provider; answers the provider's id for it (or a Receipt)."""
         ...
+
+
+def post_for_json(http, provider: str, url: str, *, data, timeout, params=None) -> dict:
+    """POST a provider's form and answer its JSON object, or raise what the outcome means:
+    timeouts, 5xx, 408, 429 and unreadable answers are transient; other 4xx are permanent.
+    POST, so passwords, keys and texts stay out of URLs and proxy logs."""
+    try:
+        extra = {"params": params} if params else {}
+        answer = http.post(url, data=data, timeout=timeout, **extra)
+    except requests.Timeout:
+        raise TransientError(f"{provider} did not answer in time") from None
+    except requests.RequestException as exc:
+        raise TransientError(f"{provider} unreachable: {type(exc).__name__}") from None
+    status = answer.status_code
+    if status >= 500 or status in (408, 429):
+        raise TransientError(f"{provider} HTTP {status}")
+    if status >= 400:
+        raise PermanentError(f"{provider} HTTP {status}")
+    try:
+        body = answer.json()
+    except ValueError:
+        raise TransientError(f"{provider} answered something other than JSON") from None
+    if not isinstance(body, dict):
+        raise TransientError(f"{provider} answered an unexpected JSON shape")
+    return body
 
 
 class FailoverChannel:

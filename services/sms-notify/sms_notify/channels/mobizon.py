@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import requests
 
-from sms_notify.channels import Outgoing, PermanentError, Report, TransientError
+from sms_notify.channels import (
+    Outgoing,
+    PermanentError,
+    Report,
+    TransientError,
+    post_for_json,
+)
 
 SEND_PATH = "/service/message/sendsmsmessage"
 STATUS_PATH = "/service/message/getsmsstatus"
@@ -38,28 +44,15 @@ class MobizonChannel:
         self._http = session or requests.Session()
 
     def _call(self, path: str, form: dict | list) -> object:
-        try:
-            # POST with the key in the form: it stays out of URLs and proxy logs.
-            answer = self._http.post(
-                self.base_url + path,
-                params={"output": "json", "api": "v1"},
-                data=form,
-                timeout=self.timeout,
-            )
-        except requests.Timeout:
-            raise TransientError("Mobizon did not answer in time") from None
-        except requests.RequestException as exc:
-            raise TransientError(f"Mobizon unreachable: {type(exc).__name__}") from None
-        status = answer.status_code
-        if status >= 500 or status in (408, 429):
-            raise TransientError(f"Mobizon HTTP {status}")
-        if status >= 400:
-            raise PermanentError(f"Mobizon HTTP {status}")
-        try:
-            body = answer.json()
-        except ValueError:
-            raise TransientError("Mobizon answered something other than JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("code"), int):
+        body = post_for_json(
+            self._http,
+            "Mobizon",
+            self.base_url + path,
+            params={"output": "json", "api": "v1"},
+            data=form,
+            timeout=self.timeout,
+        )
+        if not isinstance(body.get("code"), int):
             raise TransientError("Mobizon answered an unexpected JSON shape")
         if body["code"] != 0:
             text = f"Mobizon error {body['code']}: {body.get('message', '')}"[:300]

@@ -6,7 +6,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sms_notify.channels import Outgoing, PermanentError, Report, TransientError
+from sms_notify.channels import (
+    Outgoing,
+    PermanentError,
+    Report,
+    TransientError,
+    post_for_json,
+)
 
 SEND_PATH = "/sys/send.php"
 # Error codes about our account rather than the message (bad login, no balance, blocked IP,
@@ -68,24 +74,7 @@ class SmscChannel:
         }
         if self.sender:
             form["sender"] = self.sender
-        try:
-            # POST, so the password and the text stay out of URLs and proxy logs.
-            answer = self._http.post(self.url, data=form, timeout=self.timeout)
-        except requests.Timeout:
-            raise TransientError("SMSC did not answer in time") from None
-        except requests.RequestException as exc:
-            raise TransientError(f"SMSC unreachable: {type(exc).__name__}") from None
-        status = answer.status_code
-        if status >= 500 or status in (408, 429):
-            raise TransientError(f"SMSC HTTP {status}")
-        if status >= 400:
-            raise PermanentError(f"SMSC HTTP {status}")
-        try:
-            body = answer.json()
-        except ValueError:
-            raise TransientError("SMSC answered something other than JSON") from None
-        if not isinstance(body, dict):
-            raise TransientError("SMSC answered an unexpected JSON shape")
+        body = post_for_json(self._http, "SMSC", self.url, data=form, timeout=self.timeout)
         if "error" in body or "error_code" in body:
             code = _int(body.get("error_code"))
             text = f"SMSC error {code}: {body.get('error', '')}"[:300]
