@@ -85,6 +85,17 @@ def remove_escort(child_iin, escort_iin):
     children.remove_escort(deps(), principal(), child_iin, escort_iin)
 
 
+@kids.route("/children/<child_iin>/leave", methods=["POST"])
+@kids.doc(security=BEARER)
+@auth.require()
+@once
+@kids.arguments(s.LeaveInput)
+@kids.response(204)
+def leave(body, child_iin):
+    """The kindergarten's staff: the child has left; its escorts are released."""
+    children.leave(deps(), principal(), child_iin, body["reason"])
+
+
 @kids.route("/children/<child_iin>/attendance", methods=["POST"])
 @kids.doc(security=BEARER)
 @auth.require()

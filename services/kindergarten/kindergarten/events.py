@@ -95,6 +95,14 @@ class ChildEnrolled(_Referral):
     pass
 
 
+class ChildLeft(_About):
+    kindergarten_id = fields.String(required=True)
+    kindergarten_name = fields.String(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["school", "moved", "parent_request", "other"])
+    )
+
+
 class EscortAdded(Schema):
     child_iin_masked = fields.String(required=True)
     child_first_name = fields.String(allow_none=True, load_default=None)
@@ -181,6 +189,11 @@ CHILD_ENROLLED = _event(
     ChildEnrolled,
     "The kindergarten enrolled the child; it left the queue and the parent became its escort.",
 )
+CHILD_LEFT = _event(
+    "child.left",
+    ChildLeft,
+    "The child left the kindergarten (its staff recorded it); its escorts are released.",
+)
 ESCORT_ADDED = _event(
     "escort.added",
     EscortAdded,
@@ -209,6 +222,7 @@ ALL = [
     REFERRAL_EXPIRED,
     REFERRAL_DECLINED,
     CHILD_ENROLLED,
+    CHILD_LEFT,
     ESCORT_ADDED,
     ESCORT_REMOVED,
     ATTENDANCE_MARKED,

@@ -137,3 +137,11 @@ class KindergartenDay(Schema):
     day = fields.String()
     items = fields.List(fields.Nested(KindergartenMark))
     next_cursor = fields.String(allow_none=True)
+
+
+class LeaveInput(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(["school", "moved", "parent_request", "other"]),
+        metadata={"description": "Why the child left"},
+    )

@@ -2,9 +2,8 @@
 
 import pytest
 
-from edu_common import mongo
 from edu_common.registry import RegistryUnavailable
-from kindergarten.events import ESCORT_ADDED, ESCORT_REMOVED
+from kindergarten.events import CHILD_LEFT, ESCORT_ADDED, ESCORT_REMOVED
 from kindergarten.usecases import children
 from services.kindergarten.tests import kg_children_fixtures as kf
 
@@ -242,11 +241,19 @@ def test_a_child_who_leaves_releases_its_escorts(kids):
         assert kids.add_escort(child, "granny").status_code == 201
     assert kids.add_escort(family[5], "granny").json["code"] == "children_per_escort_limit"
 
-    def leave(session):
-        kids.db["enrolments"].update_one({"_id": family[0]}, {"$set": {"active": False}})
-        children.on_enrolment_ended(kids.deps, session, family[0])
+    url, body = f"/children/{family[0]}/leave", {"reason": "school"}
+    assert kids.client.post(url, json=body, headers=kids.headers("mother")).status_code == 403
+    assert kids.client.post(url, json=body, headers=kids.headers("other_staff")).status_code == 404
+    bad = kids.client.post(url, json={"reason": "?"}, headers=kids.headers("teacher"))
+    assert bad.status_code == 422 and bad.json["invalid_params"][0]["name"] == "reason"
+    assert kids.client.post(url, json=body, headers=kids.headers("teacher")).status_code == 204
+    assert kids.client.post(url, json=body, headers=kids.headers("teacher")).status_code == 404
+    [left] = kids.events(CHILD_LEFT.routing_key)
+    assert left["data"]["reason"] == "school" and left["data"]["child_iin_masked"].endswith(
+        family[0][-4:]
+    )
+    assert "iin" not in left["data"]  # masked only
 
-    mongo.in_transaction(kids.db, leave)
     assert kids.add_escort(family[5], "granny").status_code == 201
     r = kids.client.get("/me/escorted-children", headers=kids.headers("granny"))
     assert [c["child_iin"] for c in r.json["items"]] == family[1:]

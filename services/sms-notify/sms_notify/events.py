@@ -141,6 +141,11 @@ class ReferralExpired(_Referral):
     stop_list_until = fields.AwareDateTime(required=True)
 
 
+class ChildLeft(_About):
+    kindergarten_name = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 class EscortAdded(_Tolerant):
     child_iin_masked = fields.String(required=True)
     child_first_name = fields.String(allow_none=True, load_default=None)
@@ -180,6 +185,7 @@ KG_EXTENDED = _kg("referral.extended", ReferralEnrolBy, "Referral extended.")
 KG_EXPIRED = _kg("referral.expired", ReferralExpired, "Referral lapsed.")
 KG_DECLINED = _kg("referral.declined", _Referral, "Referral declined.")
 KG_ENROLLED = _kg("child.enrolled", _Referral, "Child enrolled.")
+KG_LEFT = _kg("child.left", ChildLeft, "Child left the kindergarten.")
 KG_ESCORT_ADDED = _kg("escort.added", EscortAdded, "An escort was added.", audience=INTERNAL)
 KG_ESCORT_REMOVED = _kg("escort.removed", EscortRemoved, "An escort was removed.")
 KG_ATTENDANCE = _kg("attendance.marked", AttendanceMarked, "Marked in or out.")
@@ -202,6 +208,7 @@ CONSUMED = [
     KG_EXPIRED,
     KG_DECLINED,
     KG_ENROLLED,
+    KG_LEFT,
     KG_ESCORT_ADDED,
     KG_ESCORT_REMOVED,
     KG_ATTENDANCE,

@@ -192,6 +192,16 @@ CLOSED_REASON = {
     "enrolled": {"kk": "бала балабақшаға қабылданды", "ru": "ребёнок зачислен", "en": "enrolled"},
     "aged_out": {"kk": "бала жасы асып кетті", "ru": "ребёнок вышел из возраста", "en": "aged out"},
 }
+LEFT_REASON = {
+    "school": {"kk": "мектепке барады", "ru": "идёт в школу", "en": "going to school"},
+    "moved": {"kk": "көшіп кетті", "ru": "переезд", "en": "moved away"},
+    "parent_request": {
+        "kk": "ата-ананың өтініші",
+        "ru": "по заявлению родителя",
+        "en": "at the parent's request",
+    },
+    "other": {"kk": "басқа себеп", "ru": "другая причина", "en": "another reason"},
+}
 DECISION = {
     "confirmed": {"kk": "расталды", "ru": "подтверждена", "en": "confirmed"},
     "rejected": {"kk": "расталмады", "ru": "не подтверждена", "en": "not confirmed"},
@@ -225,6 +235,10 @@ ROUTES: list[Route] = [
     Route(events.KG_EXPIRED, "referral", "kg_referral_expired", parent()),
     Route(events.KG_DECLINED, "referral", "kg_referral_declined", parent()),
     Route(events.KG_ENROLLED, "referral", "kg_child_enrolled", parent()),
+    Route(
+        events.KG_LEFT, "referral", "kg_child_left", parent(),
+        params=_words("reason", LEFT_REASON),
+    ),
     Route(events.KG_ESCORT_ADDED, "escort", "kg_escort_added", escort),
     Route(events.KG_ESCORT_REMOVED, "escort", "kg_escort_removed", parent()),
     Route(

@@ -92,6 +92,20 @@ def test_preferences_choose_the_channels_and_the_language(plain_db, h, run):
     assert (mail.to, mail.subject) == (h.PARENT_EMAIL, "Ребёнок зачислен")
 
 
+def test_a_child_who_leaves_is_told_in_the_parents_language(plain_db, h, run):
+    h.add_account(plain_db)
+    plain_db[store.PREFERENCES].insert_one({"_id": h.PARENT, "language": "ru"})
+    run(
+        envelope(
+            "kindergarten.child.left.v1",
+            about(kindergarten_id="kg-1", kindergarten_name="Балапан", reason="school"),
+        )
+    )
+    assert [m.body for m in run.sms.sent] == [
+        "Әлихан (********2034) отчислен(а) из «Балапан»: идёт в школу."
+    ]
+
+
 def test_security_messages_go_everywhere_at_night_even_without_consent(plain_db, h, run):
     h.add_account(plain_db, notifications_consent=False)
     run.clock.now = NIGHT

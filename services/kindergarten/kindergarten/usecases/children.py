@@ -357,6 +357,43 @@ def remove_escort(deps: Deps, principal: Principal, child_iin: str, escort_iin: 
     mongo.in_transaction(deps.db, run)
 
 
+def leave(deps: Deps, principal: Principal, child_iin: str, reason: str) -> None:
+    """The kindergarten's staff record that the child has left: the enrolment ends, its
+    escorts are released, and the parent is told."""
+    who = access(deps, principal, child_iin)
+    if not who.is_staff:
+        raise _forbidden("Only the kindergarten's staff record that a child has left.")
+    enrolment = who.enrolment
+    kg = deps.db[store.KINDERGARTENS].find_one({"_id": enrolment["kindergarten_id"]}) or {}
+
+    def run(session: ClientSession) -> None:
+        ended = deps.db[store.ENROLMENTS].update_one(
+            {"_id": child_iin, "active": True},
+            {"$set": {"active": False, "left_at": deps.now(), "left_reason": reason}},
+            session=session,
+        )
+        if not ended.modified_count:
+            raise _not_found()
+        on_enrolment_ended(deps, session, child_iin)
+        outbox.emit(
+            deps.db,
+            session,
+            events.CHILD_LEFT,
+            {
+                "application_id": enrolment.get("application_id") or "",
+                "parent_account_id": enrolment["parent_account_id"],
+                "child_iin_masked": mask_iin(child_iin),
+                "child_first_name": enrolment.get("child_first_name"),
+                "district_id": kg.get("district_id", ""),
+                "kindergarten_id": enrolment["kindergarten_id"],
+                "kindergarten_name": kg.get("name", ""),
+                "reason": reason,
+            },
+        )
+
+    mongo.in_transaction(deps.db, run)
+
+
 def on_enrolled(deps: Deps, session: ClientSession, enrolment: dict) -> None:
     """The applying parent becomes the child's first escort (called inside the enrolment's
     transaction). Never refuses: the limits are for people the parent adds, and enrolment
