@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -22,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from edu_common import accounts
+from edu_common import accounts, paging
 from edu_common.web import auth, problems
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
@@ -67,34 +66,22 @@ class HistoryPageArgs(Schema):
     cursor = fields.String(load_default=None)
 
 
-def decode_cursor(cursor: str | None) -> dict:
-    """The filter that continues after the cursor's (created_at, _id), newest first."""
-    if not cursor:
-        return {}
+def page(collection, query: dict, args: dict, shape) -> dict:
+    """Newest first, by the time a message was made."""
     try:
-        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = dt.datetime.fromisoformat(at)
-    except (ValueError, TypeError):
+        return paging.keyset_page(
+            collection,
+            query,
+            field="created_at",
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+            newest_first=True,
+            shape=shape,
+        )
+    except paging.BadCursor:
         raise Problem(
             400, "invalid_cursor", "The cursor is not one we gave.", field="cursor"
         ) from None
-    return {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]}
-
-
-def page(collection, query: dict, args: dict, shape) -> dict:
-    after = decode_cursor(args.get("cursor"))
-    full = {"$and": [query, after]} if after else query
-    docs = list(
-        collection.find(full).sort([("created_at", -1), ("_id", -1)]).limit(args["limit"] + 1)
-    )
-    more = len(docs) > args["limit"]
-    docs = docs[: args["limit"]]
-    cursor = None
-    if more:
-        last = docs[-1]
-        raw = json.dumps([last["created_at"].isoformat(), last["_id"]]).encode()
-        cursor = base64.urlsafe_b64encode(raw).decode()
-    return {"items": [shape(d) for d in docs], "next_cursor": cursor}
 
 
 # --- preferences ------------------------------------------------------------------------------

@@ -11,17 +11,15 @@ clicks cannot both add a 5th escort, two doors cannot both mark a child "in".
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pymongo.client_session import ClientSession
 
-from edu_common import accounts, mongo, outbox
+from edu_common import accounts, mongo, outbox, paging
 from edu_common.kz.iin import is_valid_iin, mask_iin
 from edu_common.mongo import Index
 from edu_common.registry import RegistryError
@@ -107,39 +105,16 @@ def _forbidden(detail: str) -> Problem:
 
 
 # --- pagination ---------------------------------------------------------------------------
-def _encode_cursor(doc: dict) -> str:
-    raw = json.dumps([doc["added_at"].isoformat(), doc["_id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_filter(cursor: str | None) -> dict:
-    if not cursor:
-        return {}
+def _page(collection, query: dict, limit: int, cursor: str | None, shape) -> dict:
+    """Oldest first, by the time an escort was added."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        after = dt.datetime.fromisoformat(at)
-    except (ValueError, TypeError) as exc:
+        return paging.keyset_page(
+            collection, query, field="added_at", limit=limit, cursor=cursor, shape=shape
+        )
+    except paging.BadCursor:
         raise Problem(
             422, "cursor_invalid", "The cursor is not one we gave.", field="cursor"
-        ) from exc
-    return {
-        "$or": [{"added_at": {"$gt": after}}, {"added_at": after, "_id": {"$gt": str(last_id)}}]
-    }
-
-
-def _page(collection, query: dict, limit: int, cursor: str | None, shape) -> dict:
-    docs = list(
-        collection.find({**query, **_cursor_filter(cursor)})
-        .sort([("added_at", 1), ("_id", 1)])
-        .limit(limit + 1)
-    )
-    more = len(docs) > limit
-    docs = docs[:limit]
-    return {
-        "items": [shape(d) for d in docs],
-        "next_cursor": _encode_cursor(docs[-1]) if more and docs else None,
-    }
+        ) from None
 
 
 # --- escorts ------------------------------------------------------------------------------
