@@ -16,6 +16,7 @@ from pymongo.database import Database
 from edu_common.consumer import HandlerContext, Subscription
 from edu_common.envelope import INTERNAL, Envelope, EventType
 from edu_common.mongo import Index
+from edu_common.web.problems import Problem
 
 ACCOUNTS = "accounts"
 INDEXES = [
@@ -78,6 +79,19 @@ def subscription(**kw) -> Subscription:
 
 def get(db: Database, account_id: str) -> dict | None:
     return db[ACCOUNTS].find_one({"_id": account_id, "active": {"$ne": False}})
+
+
+def require(db: Database, account_id: str) -> dict:
+    """The asking account from the local copy; 409 while identity's event is on its way."""
+    account = get(db, account_id)
+    if account is None:
+        raise Problem(
+            409,
+            "account_not_synced",
+            "Your account is not known here yet; try again in a few seconds.",
+            headers={"Retry-After": "2"},
+        )
+    return account
 
 
 def with_iin(db: Database, iin: str) -> list[dict]:

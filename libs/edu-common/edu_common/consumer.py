@@ -59,7 +59,9 @@ Handler = Callable[[Envelope, HandlerContext], None]
 
 
 @dataclass(frozen=True)
-class Subscription:
+class Binding:
+    """A handler bound to events on the bus: its own durable queue, retries, dead letters."""
+
     name: str  # the handler's name; the queue is "<service>.<name>"
     events: tuple[tuple[str, str], ...]  # (exchange, routing key) pairs
     handler: Handler
@@ -70,11 +72,15 @@ class Subscription:
     dead_letter_ttl_seconds: int | None = None
 
     @classmethod
-    def on(cls, name: str, events: Iterable[EventType], handler: Handler, **kw) -> Subscription:
+    def on(cls, name: str, events: Iterable[EventType], handler: Handler, **kw) -> Binding:
         return cls(name, tuple((e.exchange, e.routing_key) for e in events), handler, **kw)
 
     def delay(self, attempt: int) -> float:
         return min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+
+
+# The former name, until every service says Binding.
+Subscription = Binding
 
 
 class _AlreadyDone(Exception):
@@ -85,7 +91,7 @@ class Reject(Exception):
     """Raise from a handler for an event that can never be handled: parked at once, no retries."""
 
 
-def handle_once(db: Database, queue: str, sub: Subscription, envelope: Envelope) -> bool:
+def handle_once(db: Database, queue: str, sub: Binding, envelope: Envelope) -> bool:
     """Apply the handler unless this queue has already processed the envelope.
 
     Answers False for a duplicate. Exceptions from the handler propagate (nothing committed).
@@ -119,26 +125,26 @@ def handle_once(db: Database, queue: str, sub: Subscription, envelope: Envelope)
 
 
 class Worker(ConsumerMixin):
-    def __init__(self, service: str, db: Database, url: str, subscriptions: list[Subscription]):
+    def __init__(self, service: str, db: Database, url: str, bindings: list[Binding]):
         self.service = service
         self.db = db
         self.url = url
         self.amqp = bus.is_amqp(url)
         self.connection = bus.connection(url)
-        self.subscriptions = subscriptions
+        self.bindings = bindings
         self.last_tick = time.monotonic()
         self.ready = threading.Event()  # set once every queue is declared and consumed
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.ready.set()
 
-    def queue_name(self, sub: Subscription) -> str:
+    def queue_name(self, sub: Binding) -> str:
         return f"{self.service}.{sub.name}"
 
     def get_consumers(self, Consumer, channel):
         consumers = []
         producer = Producer(channel)
-        for sub in self.subscriptions:
+        for sub in self.bindings:
             name = self.queue_name(sub)
             main = bus.consumer_queue(name, list(sub.events), amqp=self.amqp)
             dead = bus.dead_queue(name, amqp=self.amqp, ttl_seconds=sub.dead_letter_ttl_seconds)
@@ -164,7 +170,7 @@ class Worker(ConsumerMixin):
         self.last_tick = time.monotonic()
         log.warning("broker connection lost (%s); retrying in %ss", exc, interval)
 
-    def _callback(self, sub: Subscription, queue: str, producer: Producer):
+    def _callback(self, sub: Binding, queue: str, producer: Producer):
         def on_message(body, message):
             self.last_tick = time.monotonic()
             self.process(sub, queue, producer, body, message)

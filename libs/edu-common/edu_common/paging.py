@@ -1,5 +1,9 @@
-"""Keyset pages over a collection: ordered by a time field with ``_id`` as the tie-break, the
-cursor naming the last item shown, so a page costs the same however deep it is."""
+"""Keyset pages over a collection, the one way every service pages a list.
+
+Ordered by ``_id`` alone (for ids whose order is creation order) or by a time field with ``_id``
+as the tie-break; the cursor names the last item shown, so a page costs the same however deep
+it is. A cursor we did not give is 400 ``invalid_cursor``, naming the field, everywhere.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,40 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
-
-class BadCursor(ValueError):
-    """The cursor is not one we gave; each service answers it in its own words."""
+from edu_common.web.problems import Problem
 
 
-def encode_cursor(doc: dict, field: str) -> str:
-    raw = json.dumps([doc[field].isoformat(), doc["_id"]]).encode()
+def bad_cursor() -> Problem:
+    return Problem(400, "invalid_cursor", "The cursor is not one we gave.", field="cursor")
+
+
+def encode_cursor(doc: dict, field: str = "_id") -> str:
+    last = [doc["_id"]] if field == "_id" else [doc[field].isoformat(), doc["_id"]]
+    raw = json.dumps(last).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _after(cursor: str, field: str, newest_first: bool) -> dict:
+def _decode(cursor: str, field: str) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        at = dt.datetime.fromisoformat(at)
-    except (ValueError, TypeError) as exc:
-        raise BadCursor(cursor) from exc
+        last = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(last, list) or len(last) != (1 if field == "_id" else 2):
+            raise ValueError(cursor)
+        if field != "_id":
+            last[0] = dt.datetime.fromisoformat(last[0])
+        if not isinstance(last[-1], str | int) or isinstance(last[-1], bool):
+            raise ValueError(cursor)
+    except (ValueError, TypeError) as exc:  # binascii.Error and JSON errors are ValueErrors
+        raise bad_cursor() from exc
+    return last
+
+
+def _after(cursor: str, field: str, newest_first: bool) -> dict:
     beyond = "$lt" if newest_first else "$gt"
+    last = _decode(cursor, field)
+    if field == "_id":
+        return {"_id": {beyond: last[0]}}
+    at, last_id = last
     return {"$or": [{field: {beyond: at}}, {field: at, "_id": {beyond: last_id}}]}
 
 
@@ -33,19 +53,25 @@ def keyset_page(
     collection,
     query: dict,
     *,
-    field: str,
+    field: str = "_id",
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
     shape: Callable[[dict], dict] = lambda d: d,
 ) -> dict:
-    """``{items, next_cursor}``; raises BadCursor for a cursor we did not give."""
+    """``{items, next_cursor}``; raises Problem 400 ``invalid_cursor`` for a cursor we did not
+    give."""
     full = {"$and": [query, _after(cursor, field, newest_first)]} if cursor else query
     order = -1 if newest_first else 1
-    docs = list(collection.find(full).sort([(field, order), ("_id", order)]).limit(limit + 1))
+    sort = [("_id", order)] if field == "_id" else [(field, order), ("_id", order)]
+    docs = list(collection.find(full).sort(sort).limit(limit + 1))
     more = len(docs) > limit
     docs = docs[:limit]
     return {
         "items": [shape(d) for d in docs],
         "next_cursor": encode_cursor(docs[-1], field) if more and docs else None,
     }
+
+
+# The former exception, while services move to the shared 400 answer.
+BadCursor = Problem

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from edu_common.paging import BadCursor, keyset_page
+from edu_common.paging import keyset_page
+from edu_common.web.problems import Problem
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
@@ -24,6 +25,23 @@ def test_pages_walk_every_item_once_in_order(mongo_db, newest_first):
     assert seen == (expected[::-1] if newest_first else expected)
 
 
-def test_a_cursor_we_did_not_give_is_refused(mongo_db):
-    with pytest.raises(BadCursor):
-        keyset_page(mongo_db.things, {}, field="at", limit=4, cursor="garbage")
+@pytest.mark.parametrize("field", ["at", "_id"])
+@pytest.mark.parametrize("cursor", ["garbage", "W251bGxd", "W10", "eyJhIjogMX0", "W1tdXQ"])
+def test_a_cursor_we_did_not_give_is_refused_the_same_way_everywhere(mongo_db, field, cursor):
+    with pytest.raises(Problem) as raised:
+        keyset_page(mongo_db.things, {}, field=field, limit=4, cursor=cursor)
+    assert (raised.value.status, raised.value.code) == (400, "invalid_cursor")
+    assert raised.value.extra["invalid_params"][0]["name"] == "cursor"
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_pages_by_id_alone(mongo_db, newest_first):
+    mongo_db.things.insert_many([{"_id": f"id-{i:03d}"} for i in range(7)])
+    seen, cursor = [], None
+    while True:
+        page = keyset_page(mongo_db.things, {}, limit=3, cursor=cursor, newest_first=newest_first)
+        seen += [d["_id"] for d in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    expected = [f"id-{i:03d}" for i in range(7)]
+    assert seen == (expected[::-1] if newest_first else expected)
