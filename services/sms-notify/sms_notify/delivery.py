@@ -24,7 +24,7 @@ from pymongo.database import Database
 from edu_common.logs import redact_text
 from edu_common.mongo import in_transaction
 from sms_notify import store
-from sms_notify.channels import Channel, Outgoing, PermanentError, Receipt, TransientError
+from sms_notify.adapters.channels import Channel, Outgoing, PermanentError, Receipt, TransientError
 from sms_notify.store import (
     CODE_MASK,
     DEAD_LETTERS,

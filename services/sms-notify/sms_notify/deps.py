@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pymongo.database import Database
 
-from sms_notify.channels import Channel
+from sms_notify.adapters.channels import Channel
 from sms_notify.delivery import DEFAULT_POLICY, Policy
 from sms_notify.settings import Settings
 

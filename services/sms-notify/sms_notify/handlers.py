@@ -22,7 +22,7 @@ from edu_common import accounts
 from edu_common.consumer import HandlerContext, Reject
 from edu_common.envelope import Envelope, EventType
 from sms_notify import delivery, events, outgoing, store, templates
-from sms_notify.channels import Channel
+from sms_notify.adapters.channels import Channel
 from sms_notify.events import CodeRequested
 
 log = logging.getLogger(__name__)

@@ -86,7 +86,7 @@ class SchoolDeps:
     def __init__(
         self, base, settings: SchoolSettings | None = None, *, registry=None, payments=None
     ):
-        from sms_notify import payments as payments_module
+        from sms_notify.adapters import payments as payments_module
 
         self.base = base
         self.settings = settings or SchoolSettings.from_env()

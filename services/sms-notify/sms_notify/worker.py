@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from edu_common import accounts, mongo, worker
 from edu_common.consumer import Reject, Subscription
 from sms_notify import delivery, events, handlers, outgoing, store, subscriptions_worker
-from sms_notify.channels import Channel, FailoverChannel
-from sms_notify.channels.email import SmtpChannel
-from sms_notify.channels.mobizon import MobizonChannel
-from sms_notify.channels.smsc import SmscChannel
+from sms_notify.adapters.channels import Channel, FailoverChannel
+from sms_notify.adapters.mobizon import MobizonChannel
+from sms_notify.adapters.smsc import SmscChannel
+from sms_notify.adapters.smtp import SmtpChannel
 from sms_notify.deps import Deps
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings

@@ -13,7 +13,7 @@ from edu_common import accounts, mongo
 from edu_common.testing import TokenMinter
 from sms_notify import app as notify_app
 from sms_notify import outgoing, store
-from sms_notify.channels import Outgoing
+from sms_notify.adapters.channels import Outgoing
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
 

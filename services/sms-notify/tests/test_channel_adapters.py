@@ -9,9 +9,9 @@ import socket
 import pytest
 import requests
 
-from sms_notify.channels import Outgoing, PermanentError, TransientError
-from sms_notify.channels.email import SmtpChannel
-from sms_notify.channels.smsc import SmscChannel, client_id, send_url
+from sms_notify.adapters.channels import Outgoing, PermanentError, TransientError
+from sms_notify.adapters.smsc import SmscChannel, client_id, send_url
+from sms_notify.adapters.smtp import SmtpChannel
 
 MESSAGE_ID = "3f9a0c2e8b7d4e1f9a0c2e8b7d4e1f9a"
 SMS = Outgoing(id=MESSAGE_ID, channel="sms", to="+77011234567", body="Кіру коды: 482913.")

@@ -13,7 +13,7 @@ import pytest
 
 from edu_common import consumer, mongo
 from sms_notify import delivery, store
-from sms_notify.channels.smsc import SmscChannel
+from sms_notify.adapters.smsc import SmscChannel
 from sms_notify.settings import Settings
 from sms_notify.worker import build_channels, subscriptions
 

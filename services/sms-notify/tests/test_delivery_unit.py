@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from edu_common import mongo
 from edu_common.envelope import Envelope
 from sms_notify import delivery, store
-from sms_notify.channels import Outgoing, PermanentError, TransientError
+from sms_notify.adapters.channels import Outgoing, PermanentError, TransientError
 from sms_notify.events import CodeRequested
 from sms_notify.handlers import on_code_requested
 

@@ -8,7 +8,7 @@ import pytest
 
 from edu_common.mongo import in_transaction
 from sms_notify import api, delivery, outgoing, store
-from sms_notify.channels import PermanentError
+from sms_notify.adapters.channels import PermanentError
 
 ADMIN = "acc-admin"
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sms_notify import payments
+from sms_notify.adapters import payments
 from sms_notify.domain import balance as rules
 
 NOW = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ import requests
 
 from edu_common import accounts, consumer, mongo
 from sms_notify import delivery, events, store
-from sms_notify.channels import TransientError
+from sms_notify.adapters.channels import TransientError
 from sms_notify.settings import Settings
 from sms_notify.worker import build_channels, subscriptions
 
@@ -212,9 +212,9 @@ def test_both_providers_down_then_back_sends_once_through_the_sweep(
 
 
 def test_the_adapters_and_the_dev_inbox_agree_on_sending_and_statuses(inbox):
-    from sms_notify.channels import Outgoing
-    from sms_notify.channels.mobizon import MobizonChannel
-    from sms_notify.channels.smsc import SmscChannel
+    from sms_notify.adapters.channels import Outgoing
+    from sms_notify.adapters.mobizon import MobizonChannel
+    from sms_notify.adapters.smsc import SmscChannel
 
     sms = Outgoing(id="ab" * 16, channel="sms", to="+77015550009", body="Сәлем, әлем")
     mobizon = MobizonChannel(inbox.url, "dev")

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from sms_notify import delivery, store
-from sms_notify.channels import (
+from sms_notify.adapters.channels import (
     FailoverChannel,
     Outgoing,
     PermanentError,
@@ -16,7 +16,7 @@ from sms_notify.channels import (
     Report,
     TransientError,
 )
-from sms_notify.channels.mobizon import MobizonChannel
+from sms_notify.adapters.mobizon import MobizonChannel
 
 SMS = Outgoing(id="0f" * 16, channel="sms", to="+77011234567", body="Сәлем")
 T0 = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from sms_notify.channels import Outgoing, PermanentError, TransientError
+from sms_notify.adapters.channels import Outgoing, PermanentError, TransientError
 
 
 def message_id(our_id: str, sender: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import requests
 
-from sms_notify.channels import (
+from sms_notify.adapters.channels import (
     Outgoing,
     PermanentError,
     Report,

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sms_notify.channels import (
+from sms_notify.adapters.channels import (
     Outgoing,
     PermanentError,
     Report,
