@@ -25,9 +25,10 @@ from edu_common import accounts, paging
 from edu_common.web import auth, problems
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
-from sms_notify import delivery, store
+from sms_notify import store
 from sms_notify.deps import Deps
 from sms_notify.domain import kinds, quiet
+from sms_notify.usecases import delivery
 
 ADMIN = "admin"
 LANGUAGES = ("kk", "ru", "en")

@@ -19,9 +19,9 @@ from edu_common.web import auth
 from edu_common.web.app import body_limit
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
-from sms_notify import balance, conversations, subscriptions
 from sms_notify import schemas_school as s
 from sms_notify.settings_school import SchoolDeps
+from sms_notify.usecases import balance, conversations, subscriptions
 
 EXTENSION = "sms-notify-school"
 # A message may carry one attachment: its limit and room for the multipart envelope.

@@ -7,8 +7,9 @@ from flask import Flask
 from edu_common import accounts, bus, consumer, mongo
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
-from sms_notify import api, api_school, outgoing, store, subscriptions_worker
+from sms_notify import api, api_school, store, subscriptions_worker
 from sms_notify.settings import Settings
+from sms_notify.usecases import outgoing
 from sms_notify.worker import build_deps, limits_of
 
 

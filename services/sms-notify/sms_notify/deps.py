@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pymongo.database import Database
 
 from sms_notify.adapters.channels import Channel
-from sms_notify.delivery import DEFAULT_POLICY, Policy
 from sms_notify.settings import Settings
+from sms_notify.usecases.delivery import DEFAULT_POLICY, Policy
 
 
 def utcnow() -> dt.datetime:

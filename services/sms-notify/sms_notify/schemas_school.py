@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
 from edu_common.kz.iin import IINError, parse_iin
-from sms_notify.conversations import SUBJECT_MAX, TEXT_MAX
 from sms_notify.events import E164
-from sms_notify.subscriptions import KINDS
+from sms_notify.usecases.conversations import SUBJECT_MAX, TEXT_MAX
+from sms_notify.usecases.subscriptions import KINDS
 
 _phone = validate.Regexp(E164.pattern, error="Not an E.164 phone number (+77011234567).")
 

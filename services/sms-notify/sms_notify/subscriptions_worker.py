@@ -13,9 +13,10 @@ import functools
 
 from edu_common.consumer import Subscription
 from edu_common.worker import Periodic
-from sms_notify import balance, conversations, journal
-from sms_notify import subscriptions as subs
+from sms_notify import journal
 from sms_notify.settings_school import SchoolDeps
+from sms_notify.usecases import balance, conversations
+from sms_notify.usecases import subscriptions as subs
 
 INDEXES = [*subs.INDEXES, *balance.INDEXES, *conversations.INDEXES]
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from edu_common import accounts, mongo, worker
 from edu_common.consumer import Reject, Subscription
-from sms_notify import delivery, events, handlers, outgoing, store, subscriptions_worker
+from sms_notify import events, store, subscriptions_worker
 from sms_notify.adapters.channels import Channel, FailoverChannel
 from sms_notify.adapters.mobizon import MobizonChannel
 from sms_notify.adapters.smsc import SmscChannel
@@ -17,6 +17,7 @@ from sms_notify.adapters.smtp import SmtpChannel
 from sms_notify.deps import Deps
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
+from sms_notify.usecases import delivery, notifications, outgoing
 
 
 def sms_providers(settings: Settings) -> dict[str, Channel]:
@@ -68,24 +69,26 @@ def subscriptions(
     """
 
     def notify(envelope, ctx):
-        route = handlers.BY_TYPE.get(envelope.routing_key)
+        route = notifications.BY_TYPE.get(envelope.routing_key)
         if route is None:
             raise Reject(f"no route for {envelope.routing_key}")
-        handlers.on_event(route, envelope, ctx, channels=channels, policy=policy)
+        notifications.on_event(route, envelope, ctx, channels=channels, policy=policy)
 
     return [
         Subscription.on(
             "code-requested",
             [events.CODE_REQUESTED],
-            functools.partial(handlers.on_code_requested, channels=channels, policy=policy),
+            functools.partial(notifications.on_code_requested, channels=channels, policy=policy),
             dead_letter_ttl_seconds=24 * 3600,  # a parked code is useless after a day
         ),
-        Subscription.on("consent-changed", [events.CONSENT_CHANGED], handlers.on_consent_changed),
+        Subscription.on(
+            "consent-changed", [events.CONSENT_CHANGED], notifications.on_consent_changed
+        ),
         accounts.subscription(),
         # An account copy that has not arrived yet is waited for about a minute, then parked.
         Subscription.on(
             "notifications",
-            [route.event for route in handlers.ROUTES],
+            [route.event for route in notifications.ROUTES],
             notify,
             max_attempts=6,
             retry_base_seconds=2,

@@ -12,10 +12,11 @@ import pytest
 from edu_common import accounts, mongo
 from edu_common.testing import TokenMinter
 from sms_notify import app as notify_app
-from sms_notify import outgoing, store
+from sms_notify import store
 from sms_notify.adapters.channels import Outgoing
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
+from sms_notify.usecases import outgoing
 
 # A Monday 12:00 in Almaty (UTC+5): outside the default quiet hours.
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)

@@ -17,11 +17,12 @@ from edu_common import accounts, consumer
 from edu_common.envelope import Envelope, EventType
 from edu_common.registry import JsonFileRegistry
 from edu_common.testing import TokenMinter
-from sms_notify import api_school, outgoing, store, subscriptions_worker
+from sms_notify import api_school, store, subscriptions_worker
 from sms_notify import app as notify_app
 from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
 from sms_notify.settings_school import SchoolDeps, SchoolSettings
+from sms_notify.usecases import outgoing
 
 ROOT = Path(__file__).resolve().parents[3]
 POPULATION = ROOT / "dev" / "population.json"

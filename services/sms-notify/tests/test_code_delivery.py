@@ -12,9 +12,10 @@ import pika
 import pytest
 
 from edu_common import consumer, mongo
-from sms_notify import delivery, store
+from sms_notify import store
 from sms_notify.adapters.smsc import SmscChannel
 from sms_notify.settings import Settings
+from sms_notify.usecases import delivery
 from sms_notify.worker import build_channels, subscriptions
 
 pytestmark = pytest.mark.integration

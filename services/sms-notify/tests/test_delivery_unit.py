@@ -11,10 +11,11 @@ from marshmallow import ValidationError
 
 from edu_common import mongo
 from edu_common.envelope import Envelope
-from sms_notify import delivery, store
+from sms_notify import store
 from sms_notify.adapters.channels import Outgoing, PermanentError, TransientError
 from sms_notify.events import CodeRequested
-from sms_notify.handlers import on_code_requested
+from sms_notify.usecases import delivery
+from sms_notify.usecases.notifications import on_code_requested
 
 CODE = "482913"
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from edu_common.mongo import in_transaction
-from sms_notify import api, delivery, outgoing, store
+from sms_notify import api, store
 from sms_notify.adapters.channels import PermanentError
+from sms_notify.usecases import delivery, outgoing
 
 ADMIN = "acc-admin"
 

@@ -20,7 +20,8 @@ from notify_school_support import (
     messages,
 )
 
-from sms_notify import balance, journal, store, subscriptions
+from sms_notify import journal, store
+from sms_notify.usecases import balance, subscriptions
 
 
 def test_needs_a_citizen_token(client, db, minter):

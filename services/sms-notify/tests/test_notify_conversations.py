@@ -13,7 +13,7 @@ import gridfs
 from notify_school_support import *  # noqa: F403 - fixtures
 from notify_school_support import add_account, key, messages
 
-from sms_notify import conversations
+from sms_notify.usecases import conversations
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from sms_notify import handlers, templates
+from sms_notify import templates
 from sms_notify.domain.segments import count
+from sms_notify.usecases import notifications
 
 AT = dt.datetime(2026, 3, 5, 4, 0, tzinfo=dt.UTC)
 SAMPLE = {
@@ -39,14 +40,14 @@ SAMPLE = {
 }
 
 
-def params_for(route: handlers.Route) -> dict:
-    params = handlers.template_values(SAMPLE)
+def params_for(route: notifications.Route) -> dict:
+    params = notifications.template_values(SAMPLE)
     if route.params:
         params.update(route.params(SAMPLE))
     return params
 
 
-@pytest.mark.parametrize("route", handlers.ROUTES, ids=lambda r: r.template)
+@pytest.mark.parametrize("route", notifications.ROUTES, ids=lambda r: r.template)
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
 def test_every_route_renders_in_each_language_on_both_channels(route, language):
     params = params_for(route)
@@ -59,16 +60,16 @@ def test_every_route_renders_in_each_language_on_both_channels(route, language):
 
 
 def test_dates_are_shown_in_almaty_time_and_codes_in_the_right_language():
-    route = handlers.BY_TYPE["kindergarten.referral.offered.v1"]
+    route = notifications.BY_TYPE["kindergarten.referral.offered.v1"]
     sms = templates.render(route.template, "sms", "ru", params_for(route))
     assert "05.03.2026 09:00" in sms.body and "«Балапан»" in sms.body
-    closed = handlers.BY_TYPE["kindergarten.application.closed.v1"]
+    closed = notifications.BY_TYPE["kindergarten.application.closed.v1"]
     kk = templates.render(closed.template, "sms", "kk", params_for(closed))
     assert "бала балабақшаға қабылданды" in kk.body
 
 
 def test_a_template_missing_a_language_falls_back_to_english_and_a_missing_kind_fails(tmp_path):
-    text = templates.render("kg_registered", "sms", "de", params_for(handlers.ROUTES[2]))
+    text = templates.render("kg_registered", "sms", "de", params_for(notifications.ROUTES[2]))
     assert text.language == "en"
     with pytest.raises(templates.TemplateError, match="no template"):
         templates.render("no_such_kind", "sms", "ru", {})

@@ -14,9 +14,10 @@ import pytest
 import requests
 
 from edu_common import accounts, consumer, mongo
-from sms_notify import delivery, events, store
+from sms_notify import events, store
 from sms_notify.adapters.channels import TransientError
 from sms_notify.settings import Settings
+from sms_notify.usecases import delivery
 from sms_notify.worker import build_channels, subscriptions
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import requests
 
-from sms_notify import delivery, store
+from sms_notify import store
 from sms_notify.adapters.channels import (
     FailoverChannel,
     Outgoing,
@@ -17,6 +17,7 @@ from sms_notify.adapters.channels import (
     TransientError,
 )
 from sms_notify.adapters.mobizon import MobizonChannel
+from sms_notify.usecases import delivery
 
 SMS = Outgoing(id="0f" * 16, channel="sms", to="+77011234567", body="Сәлем")
 T0 = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)

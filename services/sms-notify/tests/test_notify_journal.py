@@ -25,8 +25,9 @@ from notify_school_support import (
 
 from edu_common import accounts
 from edu_common.consumer import Reject
-from sms_notify import balance, journal, store, subscriptions
+from sms_notify import journal, store
 from sms_notify.domain import digest
+from sms_notify.usecases import balance, subscriptions
 
 PHONE = "+77010000101"
 

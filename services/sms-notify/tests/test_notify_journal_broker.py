@@ -18,10 +18,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from notify_school_support import STUDENT_IIN, Clock
 
 from edu_common import accounts, consumer, mongo
-from sms_notify import balance, delivery, journal, store, subscriptions, subscriptions_worker
+from sms_notify import journal, store, subscriptions_worker
 from sms_notify.settings import Settings
 from sms_notify.settings_school import SchoolDeps, SchoolSettings
 from sms_notify.tools import journal as tool
+from sms_notify.usecases import balance, delivery, subscriptions
 from sms_notify.worker import build_deps
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from edu_common.mongo import in_transaction
-from sms_notify import delivery, outgoing, store, templates
+from sms_notify import store, templates
 from sms_notify.domain.limits import Limits
+from sms_notify.usecases import delivery, outgoing
 
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # 12:00 in Almaty
 PARENT = "acc-parent"

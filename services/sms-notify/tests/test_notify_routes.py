@@ -10,14 +10,15 @@ import pytest
 from edu_common import consumer
 from edu_common.consumer import Reject, Subscription
 from edu_common.envelope import Envelope
-from sms_notify import handlers, store
+from sms_notify import store
+from sms_notify.usecases import notifications
 
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 NIGHT = dt.datetime(2026, 3, 2, 18, 30, tzinfo=dt.UTC)  # 23:30 in Almaty
 
 
 def envelope(routing_key: str, data: dict, occurred_at=NOON) -> Envelope:
-    route = handlers.BY_TYPE[routing_key]
+    route = notifications.BY_TYPE[routing_key]
     return Envelope(
         id=str(uuid.uuid4()),
         type=route.event.type,
@@ -48,10 +49,10 @@ def run(plain_db, h):
     channels = {"sms": sms, "email": email}
 
     def handle(env: Envelope) -> None:
-        route = handlers.BY_TYPE[f"{env.type}.v{env.version}"]
+        route = notifications.BY_TYPE[f"{env.type}.v{env.version}"]
 
         def fn(e, ctx):
-            handlers.on_event(route, e, ctx, channels=channels, clock=clock)
+            notifications.on_event(route, e, ctx, channels=channels, clock=clock)
 
         consumer.handle_once(plain_db, "q", Subscription.on("t", [route.event], fn), env)
 
@@ -148,7 +149,7 @@ def test_an_account_not_yet_copied_is_waited_for_and_nothing_is_stored(plain_db,
         "kindergarten.referral.declined.v1",
         about(referral_id="r-1", kindergarten_id="kg-1", kindergarten_name="Балапан", group_id="g"),
     )
-    with pytest.raises(handlers.AccountNotSynced):
+    with pytest.raises(notifications.AccountNotSynced):
         run(env)
     assert plain_db[store.MESSAGES].count_documents({}) == 0
     assert plain_db[consumer.INBOX].count_documents({}) == 0  # it will be handled again
@@ -174,7 +175,7 @@ def test_consent_withdrawn_then_given_newest_event_wins(plain_db, h):
             "identity",
             {"account_id": h.PARENT, "consent": "notifications", "given": given},
         )
-        sub = Subscription.on("c", [], handlers.on_consent_changed)
+        sub = Subscription.on("c", [], notifications.on_consent_changed)
         consumer.handle_once(plain_db, "c", sub, env)
 
     consent(False, NOON)

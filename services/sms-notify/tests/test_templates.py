@@ -10,7 +10,7 @@ import pytest
 from edu_common.envelope import Envelope
 from sms_notify import store, templates
 from sms_notify.events import CODE_PURPOSES
-from sms_notify.handlers import code_message
+from sms_notify.usecases.notifications import code_message
 
 PARAMS = {"code": "123456", "minutes": 10, "valid_until": "05.12.2026 14:30"}
 

@@ -27,10 +27,11 @@ from pymongo.errors import DuplicateKeyError
 
 from edu_common import mongo
 from edu_common.web.problems import Problem
-from sms_notify import outgoing, school_common
+from sms_notify import school_common
 from sms_notify.adapters import payments
 from sms_notify.domain import balance as rules
 from sms_notify.settings_school import SchoolDeps
+from sms_notify.usecases import outgoing
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,10 @@ from marshmallow import ValidationError
 from edu_common import accounts
 from edu_common.consumer import HandlerContext, Reject
 from edu_common.envelope import Envelope, EventType
-from sms_notify import delivery, events, outgoing, store, templates
+from sms_notify import events, store, templates
 from sms_notify.adapters.channels import Channel
 from sms_notify.events import CodeRequested
+from sms_notify.usecases import delivery, outgoing
 
 log = logging.getLogger(__name__)
 

@@ -35,10 +35,11 @@ from edu_common.envelope import Envelope
 from edu_common.kz.iin import mask_iin
 from edu_common.registry import RegistryError, RegistryUnavailable
 from edu_common.web.problems import Problem
-from sms_notify import balance, outgoing, school_common, store
+from sms_notify import school_common, store
 from sms_notify.domain import digest
 from sms_notify.journal import GradeRecorded, HomeworkAssigned
 from sms_notify.settings_school import SchoolDeps
+from sms_notify.usecases import balance, outgoing
 
 log = logging.getLogger(__name__)
 

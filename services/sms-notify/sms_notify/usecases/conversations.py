@@ -35,8 +35,9 @@ from pymongo.client_session import ClientSession
 
 from edu_common import accounts, mongo
 from edu_common.web.problems import Problem
-from sms_notify import outgoing, school_common, store
+from sms_notify import school_common, store
 from sms_notify.settings_school import SchoolDeps
+from sms_notify.usecases import outgoing
 
 log = logging.getLogger(__name__)
 
