@@ -9,10 +9,20 @@ from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
 from edu_common.web.auth import JwksKeySource, TokenVerifier
-from kindergarten import api, api_children, store
+from kindergarten import store
+from kindergarten.api import applications, catalogue, children, door, places, referrals
 from kindergarten.deps import Deps
 from kindergarten.settings import Settings
-from kindergarten.usecases import children
+
+# In this order in the OpenAPI document.
+BLUEPRINTS = [
+    catalogue.blp,
+    applications.blp,
+    places.blp,
+    referrals.blp,
+    children.blp,
+    door.blp,
+]
 
 
 def build_deps(settings: Settings, **overrides) -> Deps:
@@ -28,7 +38,6 @@ def build_deps(settings: Settings, **overrides) -> Deps:
 def indexes() -> list:
     return [
         *store.INDEXES,
-        *getattr(children, "INDEXES", []),
         *accounts.INDEXES,
         *outbox.INDEXES,
         *consumer.INDEXES,
@@ -46,7 +55,7 @@ def create_app(
         service="kindergarten",
         title="kindergarten",
         description="The kindergarten queue, places, referrals, escorts and attendance.",
-        blueprints=api.BLUEPRINTS + api_children.BLUEPRINTS,
+        blueprints=BLUEPRINTS,
         readiness={"database": lambda: mongo.ping(deps.db)},
         reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
     )

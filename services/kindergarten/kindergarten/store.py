@@ -25,6 +25,18 @@ Shapes other modules read (escorts and attendance rely on these):
   child_iin, parent_account_id, status, via, offered_at, confirm_by, confirmed_at, enrol_by,
   extended, reminded, closed_at}``; status: offered | confirmed | enrolled | declined | expired.
 - STOP_LIST ``{_id: child_iin, until}``
+- ESCORTS ``{_id: "<child_iin>:<escort_iin>", child_iin, escort_iin, full_name, phone,
+  kindergarten_id, parent_account_id, is_parent, added_at, added_by}``
+- ESCORT_COUNTS ``{_id: "child:<iin>" | "escort:<iin>", n}``: escorts of a child / children of
+  an escort; the conditional $inc on these is what makes the limits hold under concurrent
+  requests.
+- ATTENDANCE ``{_id, child_iin, kindergarten_id, group_id, month: "YYYY-MM", day: "YYYY-MM-DD",
+  direction, at, marked_by: escort|teacher, by_account_id, by_name, created_at}``
+- ATTENDANCE_MONTHS ``{_id: "<child_iin>:<YYYY-MM>", child_iin, month, approved_at,
+  approved_by, days: {"DD": n}}``: days counts the marks per day; a mark is written only if the
+  count it read is unchanged.
+
+Statuses are the domain's (domain/application.py, place.py, referral.py).
 """
 
 from edu_common.mongo import Index
@@ -40,6 +52,10 @@ REFERRALS = "referrals"
 ENROLMENTS = "enrolments"
 STOP_LIST = "stop_list"
 RUNS = "runs"  # once-a-year tasks already done: {_id: "resort-2026", at}
+ESCORTS = "escorts"
+ESCORT_COUNTS = "escort_counts"
+ATTENDANCE = "attendance"
+ATTENDANCE_MONTHS = "attendance_months"
 
 INDEXES = [
     Index(DISTRICTS, [("name", 1)], unique=True, name="district_name"),
@@ -80,4 +96,8 @@ INDEXES = [
     Index(REFERRALS, [("application_id", 1)], name="referrals_by_application"),
     Index(ENROLMENTS, [("kindergarten_id", 1), ("group_id", 1)], name="enrolments_by_group"),
     Index(ENROLMENTS, [("parent_account_id", 1)], name="enrolments_by_parent"),
+    Index(ESCORTS, [("child_iin", 1), ("added_at", 1)], name="escorts_by_child"),
+    Index(ESCORTS, [("escort_iin", 1), ("added_at", 1)], name="escorts_by_escort"),
+    Index(ATTENDANCE, [("child_iin", 1), ("at", 1)], name="attendance_by_child"),
+    Index(ATTENDANCE, [("kindergarten_id", 1), ("day", 1)], name="attendance_by_kindergarten"),
 ]

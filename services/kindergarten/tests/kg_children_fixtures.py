@@ -22,7 +22,8 @@ from kindergarten import app as kg_app
 from kindergarten import store
 from kindergarten.deps import Deps
 from kindergarten.settings import Settings
-from kindergarten.usecases import children
+from kindergarten.usecases import common
+from kindergarten.usecases.enrolment import add_parent_as_escort
 
 # 10:00 in Almaty on a Friday; the clock only moves when a test moves it.
 NOW = dt.datetime(2026, 11, 20, 5, 0, 0, tzinfo=dt.UTC)
@@ -135,9 +136,9 @@ class Kids:
         roles = ["citizen"]
         org = None
         if who in ("teacher", "head", "staff_parent"):
-            roles, org = ["citizen", children.STAFF_ROLE], KG
+            roles, org = ["citizen", common.STAFF], KG
         if who == "other_staff":
-            roles, org = ["citizen", children.STAFF_ROLE], KG_OTHER
+            roles, org = ["citizen", common.STAFF], KG_OTHER
         return self.minter.headers(p.account_id, roles=roles, organization_id=org, **kw)
 
     def enrol(self, name: str, parent: str = "mother", *, first_escort: bool = True) -> str:
@@ -162,7 +163,7 @@ class Kids:
         def run(session):
             self.db[store.ENROLMENTS].insert_one(enrolment, session=session)
             if first_escort:
-                children.on_enrolled(self.deps, session, enrolment)
+                add_parent_as_escort(self.deps, session, enrolment)
 
         mongo.in_transaction(self.db, run)
         self.children[name] = iin
@@ -241,9 +242,9 @@ def kids(mongo_url, mongo_client, tmp_path):
         roles = ["citizen"]
         org = None
         if key in ("teacher", "head", "staff_parent"):
-            roles, org = ["citizen", children.STAFF_ROLE], KG
+            roles, org = ["citizen", common.STAFF], KG
         if key == "other_staff":
-            roles, org = ["citizen", children.STAFF_ROLE], KG_OTHER
+            roles, org = ["citizen", common.STAFF], KG_OTHER
         db[accounts.ACCOUNTS].insert_one(
             {
                 "_id": p.account_id,

@@ -1,9 +1,11 @@
 """Door codes and the rules of marks and monthly sheets, without I/O."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from kindergarten.domain import attendance as a
 
+ALMATY = ZoneInfo("Asia/Almaty")  # the service's TIMEZONE; the rules take it as an argument
 SECRET = b"test-secret-not-for-production"
 T0 = dt.datetime(2026, 11, 21, 4, 0, 0, tzinfo=dt.UTC)  # 09:00 in Almaty, a window start
 
@@ -66,17 +68,17 @@ def test_future_marks_and_approved_months_are_refused():
 def test_month_in_almaty_time():
     # 30 Nov 20:00 UTC is already 1 December in Almaty (UTC+5).
     late = dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)
-    assert a.month_of(late) == "2026-12"
-    assert a.local_day(late) == dt.date(2026, 12, 1)
-    start, end = a.month_bounds("2026-12")
+    assert a.month_of(late, ALMATY) == "2026-12"
+    assert a.local_day(late, ALMATY) == dt.date(2026, 12, 1)
+    start, end = a.month_bounds("2026-12", ALMATY)
     assert start <= late < end
-    assert end == dt.datetime(2027, 1, 1, tzinfo=a.ALMATY)
+    assert end == dt.datetime(2027, 1, 1, tzinfo=ALMATY)
 
 
 def test_approval_only_for_a_current_or_past_month():
     now = at(0)
-    assert a.approval_refusal("2026-11", now) is None
-    assert a.approval_refusal("2026-10", now) is None
-    assert a.approval_refusal("2026-12", now) == a.MONTH_IN_FUTURE
+    assert a.approval_refusal("2026-11", now, ALMATY) is None
+    assert a.approval_refusal("2026-10", now, ALMATY) is None
+    assert a.approval_refusal("2026-12", now, ALMATY) == a.MONTH_IN_FUTURE
     for bad in ("2026-13", "2026-1", "26-11", ""):
-        assert a.approval_refusal(bad, now) == a.MONTH_INVALID
+        assert a.approval_refusal(bad, now, ALMATY) == a.MONTH_INVALID

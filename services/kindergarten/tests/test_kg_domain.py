@@ -6,13 +6,13 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+from kindergarten.domain import application, rules
 from kindergarten.domain import queue as q
-from kindergarten.domain import rules
 from kindergarten.domain.calendar import BusinessCalendar
 from kindergarten.domain.cycle import attempts
 
-CAL = BusinessCalendar("KZ", "Asia/Almaty")
 ALMATY = ZoneInfo("Asia/Almaty")
+CAL = BusinessCalendar("KZ", ALMATY)
 
 
 def test_almaty_is_utc_plus_5_since_march_2024():
@@ -71,9 +71,9 @@ def test_age_rules():
     assert not rules.may_apply(dt.date(2020, 3, 2), dt.date(2026, 3, 2), 6)
     assert rules.same_batch(dt.date(2023, 5, 1), dt.date(2023, 5, 31), 31)
     assert not rules.same_batch(dt.date(2023, 5, 1), dt.date(2023, 6, 2), 31)
-    assert rules.queue_category("priority", "pending") == "general"
-    assert rules.queue_category("priority", "rejected") == "general"
-    assert rules.queue_category("priority", "confirmed") == "priority"
+    assert application.queue_category("priority", "pending") == "general"
+    assert application.queue_category("priority", "rejected") == "general"
+    assert application.queue_category("priority", "confirmed") == "priority"
 
 
 class Model:

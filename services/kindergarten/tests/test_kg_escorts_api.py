@@ -4,7 +4,7 @@ import pytest
 
 from edu_common.registry import RegistryUnavailable
 from kindergarten.events import CHILD_LEFT, ESCORT_ADDED, ESCORT_REMOVED
-from kindergarten.usecases import children
+from kindergarten.usecases.enrolment import add_parent_as_escort
 from services.kindergarten.tests import kg_children_fixtures as kf
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def test_the_applying_parent_is_the_first_escort(kids):
     assert parent["phone"] == "+77010000001"
     # Enrolment redelivered: still one.
     enrolment = kids.db["enrolments"].find_one({"_id": child})
-    children.on_enrolled(kids.deps, None, enrolment)
+    add_parent_as_escort(kids.deps, None, enrolment)
     assert len(escorts_of(kids, child)) == 1
 
 

@@ -4,17 +4,18 @@ stop list, open places, enrolment."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from kindergarten import store
-from kindergarten.usecases import places, referrals
+from kindergarten.usecases import applications, places, referrals
 
 from .conftest import GROUP, KG, KG2
 
 pytestmark = pytest.mark.integration
 BORN = dt.date(2023, 5, 17)
-ALMATY = dt.timezone(dt.timedelta(hours=5))
+ALMATY = ZoneInfo("Asia/Almaty")  # the settings' TIMEZONE
 
 
 def _queue(world, n, **body):
@@ -293,8 +294,6 @@ def test_the_yearly_resort_closes_applications_of_children_going_to_school(world
     old = world.parent(dt.date(2020, 8, 31))
     young = world.parent(BORN)
     a_old, a_young = world.apply(old), world.apply(young)
-    from kindergarten.usecases import applications
-
     assert applications.resort(world.deps) == 0  # not the day
     world.clock.now = dt.datetime(2026, 6, 30, 9, 0, tzinfo=ALMATY)
     assert applications.resort(world.deps) == 1

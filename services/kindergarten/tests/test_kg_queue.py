@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from edu_common import accounts
 from kindergarten import store
+from kindergarten.usecases import applications
 
 from .conftest import DISTRICT, KG, KG_OTHER, OTHER_DISTRICT
 
@@ -252,10 +254,6 @@ def test_twins_form_one_batch(world):
 
 
 def test_parents_are_told_when_the_number_moved_by_more_than_the_step(world):
-    import dataclasses
-
-    from kindergarten.usecases import applications
-
     world.deps.settings = dataclasses.replace(world.deps.settings, queue_number_notify_step=1)
     parents = [world.parent(BORN) for _ in range(5)]
     apps = []

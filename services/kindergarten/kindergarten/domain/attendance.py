@@ -14,12 +14,13 @@ import hmac
 import re
 import struct
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-ALMATY = ZoneInfo("Asia/Almaty")
 DIGITS = 8
 PAYLOAD_PREFIX = "edu-kg-door:v1"
-DIRECTIONS = ("in", "out")
+IN, OUT = "in", "out"
+DIRECTIONS = (IN, OUT)
+# Who marked: an escort at the door (with its code) or the group's teacher.
+BY_ESCORT, BY_TEACHER = "escort", "teacher"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # Machine codes.
@@ -103,11 +104,11 @@ def code_is_valid(
 
 
 # --- marks --------------------------------------------------------------------------------
-def local_day(at: dt.datetime, zone: dt.tzinfo = ALMATY) -> dt.date:
+def local_day(at: dt.datetime, zone: dt.tzinfo) -> dt.date:
     return at.astimezone(zone).date()
 
 
-def month_of(at: dt.datetime, zone: dt.tzinfo = ALMATY) -> str:
+def month_of(at: dt.datetime, zone: dt.tzinfo) -> str:
     return f"{local_day(at, zone):%Y-%m}"
 
 
@@ -116,14 +117,14 @@ def parse_month(value: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """The month in Almaty time as [start, end) instants."""
+def month_bounds(month: str, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The month in local time as [start, end) instants."""
     parsed = parse_month(month)
     if parsed is None:
         raise ValueError(f"not a month: {month!r}")
     year, mon = parsed
-    start = dt.datetime(year, mon, 1, tzinfo=ALMATY)
-    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=ALMATY)
+    start = dt.datetime(year, mon, 1, tzinfo=zone)
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=zone)
     return start, end
 
 
@@ -133,11 +134,11 @@ def sequence_refusal(day_marks: list[tuple[dt.datetime, str]], direction: str, a
     marks = sorted([*day_marks, (at, direction)], key=lambda m: m[0])
     inside = False
     for _, d in marks:
-        if d == "in" and inside:
+        if d == IN and inside:
             return ALREADY_IN
-        if d == "out" and not inside:
+        if d == OUT and not inside:
             return NOT_IN
-        inside = d == "in"
+        inside = d == IN
     return None
 
 
@@ -149,7 +150,7 @@ def mark_time_refusal(at: dt.datetime, now: dt.datetime, approved: bool) -> str 
     return None
 
 
-def approval_refusal(month: str, now: dt.datetime, zone: dt.tzinfo = ALMATY) -> str | None:
+def approval_refusal(month: str, now: dt.datetime, zone: dt.tzinfo) -> str | None:
     """A month can be approved once it has begun: the current one or a past one."""
     if parse_month(month) is None:
         return MONTH_INVALID

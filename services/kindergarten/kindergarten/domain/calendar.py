@@ -1,24 +1,24 @@
 """Business days and deadlines in Kazakhstan's time. Pure, no I/O.
 
 Public holidays come from the ``holidays`` library (Kazakhstan, with its observed/transferred
-days), never a hand-written list. Local time is ``Asia/Almaty``: since 1 March 2024 the whole
-country is UTC+5, and the tz database (tzdata 2024a and later) knows it; an older tz database
-would give UTC+6 and put every deadline an hour late.
+days), never a hand-written list. Local time is the service's one time zone (setting TIMEZONE,
+``Asia/Almaty``): since 1 March 2024 the whole country is UTC+5, and the tz database (tzdata
+2024a and later) knows it; an older tz database would give UTC+6 and put every deadline an hour
+late.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 import holidays
 
 
 class BusinessCalendar:
-    def __init__(self, country: str = "KZ", timezone: str = "Asia/Almaty") -> None:
+    def __init__(self, country: str, zone: dt.tzinfo) -> None:
         self.country = country
-        self.zone = ZoneInfo(timezone)
+        self.zone = zone
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:

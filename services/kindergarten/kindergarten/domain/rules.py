@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kindergarten.domain.cycle import GENERAL
+from kindergarten.domain.cycle import EXTRAORDINARY, GENERAL, PRIORITY
 
-CATEGORIES = ("general", "priority", "extraordinary")
+CATEGORIES = (GENERAL, PRIORITY, EXTRAORDINARY)
 LANGUAGES = ("kk", "ru")
 
 
@@ -26,11 +26,6 @@ def may_apply(birth: dt.date, today: dt.date, max_age_years: int) -> bool:
 
 def old_enough_for_offer(birth: dt.date, today: dt.date, min_months: int) -> bool:
     return age_in_months(birth, today) >= min_months
-
-
-def queue_category(requested: str, status: str | None) -> str:
-    """A category waits as general until a district operator confirms it."""
-    return requested if status == "confirmed" else GENERAL
 
 
 def same_batch(a: dt.date, b: dt.date, window_days: int) -> bool:

@@ -15,20 +15,11 @@ from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import events, store
 from kindergarten.deps import Deps
+from kindergarten.domain import application as lifecycle
 from kindergarten.domain import queue as q
 from kindergarten.domain import rules
-from kindergarten.usecases import common, queues
-
-
-def about(app: dict) -> dict:
-    """What every parent-facing event says about whose child it is (no full IIN)."""
-    return {
-        "application_id": app["_id"],
-        "parent_account_id": app["parent_account_id"],
-        "child_iin_masked": mask_iin(app["child_iin"]),
-        "child_first_name": app.get("child_first_name"),
-        "district_id": app["district_id"],
-    }
+from kindergarten.domain.application import CategoryStatus, CloseReason, Status
+from kindergarten.usecases import allocation, common, queues, records
 
 
 def view(deps: Deps, app: dict) -> dict:
@@ -112,8 +103,8 @@ def register(deps: Deps, p: Principal, body: dict) -> dict:
             field="child_iin",
         )
     category = body["category"]
-    status = None if category == "general" else "pending"
-    if category != "general" and not (body.get("category_reason") or "").strip():
+    status = lifecycle.initial_category_status(category)
+    if status is not None and not (body.get("category_reason") or "").strip():
         raise Problem(
             422,
             "category_reason_required",
@@ -121,7 +112,7 @@ def register(deps: Deps, p: Principal, body: dict) -> dict:
             field="category_reason",
         )
     app_id = uuid.uuid4().hex
-    qcat = rules.queue_category(category, status)
+    qcat = lifecycle.queue_category(category, status)
     key = q.queue_key(district["_id"], child.birth_date.year, qcat)
 
     def work(session: ClientSession) -> dict:
@@ -148,7 +139,7 @@ def register(deps: Deps, p: Principal, body: dict) -> dict:
             "extra": False,
             "ts": ts,
             "registered_at": now,
-            "status": "queued",
+            "status": Status.QUEUED,
             "active": True,
             "batch_id": _batch_for(deps, session, parent["iin"], child_iin, child.birth_date),
             "stop_until": None,
@@ -165,7 +156,7 @@ def register(deps: Deps, p: Principal, body: dict) -> dict:
             session,
             events.APPLICATION_REGISTERED,
             {
-                **about(app),
+                **records.about(app),
                 "kindergarten_ids": kg_ids,
                 "language": app["language"],
                 "category": category,
@@ -241,30 +232,8 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
 
 
 # --- leaving the queue --------------------------------------------------------------------
-def close(deps: Deps, session: ClientSession, app: dict, reason: str) -> bool:
-    """Take the application out of its queue; False if it had left already."""
-    done = deps.db[store.APPLICATIONS].update_one(
-        {"_id": app["_id"], "active": True},
-        {
-            "$set": {
-                "active": False,
-                "status": "closed",
-                "closed_reason": reason,
-                "closed_at": deps.now(),
-            }
-        },
-        session=session,
-    )
-    if not done.modified_count:
-        return False
-    queues.depart(deps.db, session, app)
-    outbox.emit(deps.db, session, events.APPLICATION_CLOSED, {**about(app), "reason": reason})
-    return True
-
-
 def withdraw(deps: Deps, p: Principal, app_id: str) -> dict:
-    from kindergarten.usecases import referrals  # a withdrawal gives back an offered place
-
+    """The parent takes the child out of the queue; a place it was offered goes to the next."""
     app = load_visible(deps, p, app_id)
     if app["parent_account_id"] != p.account_id:
         raise Problem(403, "forbidden", "Only the parent who applied may withdraw.")
@@ -273,16 +242,14 @@ def withdraw(deps: Deps, p: Principal, app_id: str) -> dict:
 
     def work(session: ClientSession) -> list[str]:
         current = deps.db[store.APPLICATIONS].find_one({"_id": app_id}, session=session)
-        freed = referrals.cancel_open_referral(deps, session, current, "declined")
-        if not close(deps, session, current, "withdrawn"):
+        freed = records.cancel_open_referral(deps, session, current)
+        if not records.close_application(deps, session, current, CloseReason.WITHDRAWN):
             raise Problem(409, "application_closed", "The application has left the queue.")
         return freed
 
     freed = mongo.in_transaction(deps.db, work)
-    from kindergarten.usecases import places
-
     for place_id in freed:
-        places.reoffer(deps, place_id)
+        allocation.reoffer(deps, place_id)
     return view(deps, deps.db[store.APPLICATIONS].find_one({"_id": app_id}))
 
 
@@ -291,7 +258,7 @@ def decide_category(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
     app = deps.db[store.APPLICATIONS].find_one({"_id": app_id})
     if app is None or not (common.is_operator_of(p, app["district_id"]) or common.is_admin(p)):
         raise common.not_found("application")
-    if app.get("category_status") != "pending" or not app["active"]:
+    if app.get("category_status") != CategoryStatus.PENDING or not app["active"]:
         raise Problem(
             409, "category_not_pending", "There is no category waiting for a decision here."
         )
@@ -299,7 +266,8 @@ def decide_category(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
 
     def work(session: ClientSession) -> dict:
         current = deps.db[store.APPLICATIONS].find_one(
-            {"_id": app_id, "category_status": "pending", "active": True}, session=session
+            {"_id": app_id, "category_status": CategoryStatus.PENDING, "active": True},
+            session=session,
         )
         if current is None:
             raise Problem(409, "category_not_pending", "The category was decided already.")
@@ -311,7 +279,7 @@ def decide_category(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
                 "at": deps.now(),
             },
         }
-        if decision == "confirmed":
+        if decision == CategoryStatus.CONFIRMED:
             # The application moves to its category's queue at its original time.
             queues.depart(deps.db, session, current)
             key = q.queue_key(current["district_id"], current["birth_year"], current["category"])
@@ -325,7 +293,7 @@ def decide_category(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
             session,
             events.CATEGORY_DECIDED,
             {
-                **about(current),
+                **records.about(current),
                 "decision": decision,
                 "category": current["queue_category"],
                 "queue_number": number,
@@ -363,7 +331,11 @@ def notify_number_changes(deps: Deps) -> int:
                         deps.db,
                         session,
                         events.QUEUE_NUMBER_CHANGED,
-                        {**about(app), "queue_number": number, "previous_queue_number": last},
+                        {
+                            **records.about(app),
+                            "queue_number": number,
+                            "previous_queue_number": last,
+                        },
                     )
 
             mongo.in_transaction(deps.db, work)
@@ -387,10 +359,13 @@ def resort(deps: Deps, *, force: bool = False) -> int:
         return 0
     school_start = dt.date(today.year, 9, 1)
     closed = 0
-    for app in deps.db[store.APPLICATIONS].find({"active": True, "status": "queued"}):
+    for app in deps.db[store.APPLICATIONS].find({"active": True, "status": Status.QUEUED}):
         birth = dt.date.fromisoformat(app["child_birth_date"])
         if rules.ages_out(birth, school_start, s.max_child_age_years):
             closed += mongo.in_transaction(
-                deps.db, lambda session, app=app: close(deps, session, app, "aged_out")
+                deps.db,
+                lambda session, app=app: records.close_application(
+                    deps, session, app, CloseReason.AGED_OUT
+                ),
             )
     return closed

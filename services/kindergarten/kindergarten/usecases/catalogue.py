@@ -11,6 +11,7 @@ from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import store
 from kindergarten.deps import Deps
+from kindergarten.domain.place import Status as PlaceStatus
 from kindergarten.usecases import common
 
 
@@ -95,7 +96,8 @@ def get_kindergarten(deps: Deps, kg_id: str) -> dict:
     now = deps.now()
     open_by_group: dict[str, int] = {}
     for place in deps.db[store.PLACES].find(
-        {"kindergarten_id": kg_id, "status": "vacant", "open_at": {"$lte": now}}, {"group_id": 1}
+        {"kindergarten_id": kg_id, "status": PlaceStatus.VACANT, "open_at": {"$lte": now}},
+        {"group_id": 1},
     ):
         open_by_group[place["group_id"]] = open_by_group.get(place["group_id"], 0) + 1
     return {

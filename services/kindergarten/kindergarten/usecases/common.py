@@ -1,10 +1,12 @@
-"""What the kindergarten use cases share: who is asking, lookups that 404, paging."""
+"""What the kindergarten use cases share: who is asking, lookups that 404, paging, the
+calendar. The bottom of the use cases: it imports no other use case."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from edu_common import accounts
 from edu_common.web.auth import Principal
@@ -18,13 +20,19 @@ STAFF = "kindergarten_staff"
 OPERATOR = "district_operator"
 
 
+def zone(deps: Deps) -> ZoneInfo:
+    """The service's one local time zone."""
+    return ZoneInfo(deps.settings.timezone)
+
+
 @lru_cache(maxsize=8)
-def _calendar(country: str, zone: str) -> BusinessCalendar:
+def _calendar(country: str, zone: ZoneInfo) -> BusinessCalendar:
+    # One per country and zone: the holidays are looked up once per year.
     return BusinessCalendar(country, zone)
 
 
 def calendar(deps: Deps) -> BusinessCalendar:
-    return _calendar(deps.settings.holidays_country, deps.settings.timezone)
+    return _calendar(deps.settings.holidays_country, zone(deps))
 
 
 # --- who is asking ------------------------------------------------------------------------
@@ -61,6 +69,10 @@ def account_of(deps: Deps, p: Principal) -> dict:
             headers={"Retry-After": "2"},
         )
     return account
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", detail)
 
 
 # --- lookups ------------------------------------------------------------------------------

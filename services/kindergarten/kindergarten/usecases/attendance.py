@@ -1,0 +1,253 @@
+"""Attendance: an escort at the door (with the door's code) or the group's teacher marks the
+child in and out; the parent approves each month's sheet, after which it cannot change.
+
+Two doors cannot both mark a child "in": a mark is written only if the day's count of marks on
+the month's sheet is still what the use case read, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pymongo.client_session import ClientSession
+
+from edu_common import mongo, outbox
+from edu_common.kz.iin import mask_iin
+from edu_common.web.auth import Principal
+from edu_common.web.problems import Problem
+from kindergarten import events, store
+from kindergarten.deps import Deps
+from kindergarten.domain import attendance as att
+from kindergarten.usecases import common
+from kindergarten.usecases.enrolment import access, kindergarten_name
+
+
+def mark_view(doc: dict) -> dict:
+    return {
+        "id": doc["_id"],
+        "direction": doc["direction"],
+        "at": doc["at"],
+        "day": doc["day"],
+        "marked_by": doc["marked_by"],
+        "by_name": doc.get("by_name"),
+    }
+
+
+def _month_id(child_iin: str, month: str) -> str:
+    return f"{child_iin}:{month}"
+
+
+def mark(deps: Deps, principal: Principal, child_iin: str, body: dict) -> dict:
+    """An escort at the door (with the door's current code) or the group's teacher marks the
+    child in or out. A teacher may record a mark a little late (``at``), never ahead."""
+    who = access(deps, principal, child_iin)
+    enrolment = who.enrolment
+    kg_id = enrolment["kindergarten_id"]
+    now = deps.now()
+    # A teacher inside needs no door code; a teacher who is also an escort (their own child)
+    # may come through the door like any escort.
+    if who.is_teacher and not body.get("door_code"):
+        marked_by, by_name = att.BY_TEACHER, who.account.get("full_name")
+        at = body.get("at") or now
+    elif who.escort is not None:
+        s = deps.settings
+        if not att.code_is_valid(
+            s.door_code_secret.encode(),
+            kg_id,
+            body.get("door_code") or "",
+            now,
+            s.door_code_seconds,
+        ):
+            raise Problem(
+                422,
+                att.DOOR_CODE_INVALID,
+                "This is not the door's current code: scan the code on the screen again.",
+                field="door_code",
+            )
+        if body.get("at") is not None:
+            raise Problem(
+                422, "mark_time_not_allowed", "At the door, a mark is for now.", field="at"
+            )
+        marked_by, by_name, at = att.BY_ESCORT, who.escort.get("full_name"), now
+    else:
+        raise common.forbidden("Only the child's escorts and the group's teacher mark attendance.")
+    zone = common.zone(deps)
+    local = at.astimezone(zone)
+    month, day = f"{local:%Y-%m}", f"{local:%Y-%m-%d}"
+    direction = body["direction"]
+
+    def run(session: ClientSession) -> dict:
+        months = deps.db[store.ATTENDANCE_MONTHS]
+        sheet = months.find_one({"_id": _month_id(child_iin, month)}, session=session) or {}
+        refusal = att.mark_time_refusal(at, now, approved=sheet.get("approved_at") is not None)
+        if refusal == att.IN_FUTURE:
+            raise Problem(422, refusal, "A mark cannot be in the future.", field="at")
+        if refusal == att.MONTH_APPROVED:
+            raise Problem(409, refusal, "The parent has approved this month's sheet.")
+        start = dt.datetime.combine(local.date(), dt.time(), zone)
+        same_day = list(
+            deps.db[store.ATTENDANCE].find(
+                {"child_iin": child_iin, "at": {"$gte": start, "$lt": start + dt.timedelta(1)}},
+                session=session,
+            )
+        )
+        refusal = att.sequence_refusal([(m["at"], m["direction"]) for m in same_day], direction, at)
+        if refusal == att.ALREADY_IN:
+            raise Problem(409, refusal, "The child is already marked in.")
+        if refusal == att.NOT_IN:
+            raise Problem(409, refusal, "The child is not marked in.")
+        # The guard: the day's count must still be what we read, and the month not approved.
+        dd = f"{local:%d}"
+        guard = {"_id": _month_id(child_iin, month), "approved_at": None}
+        guard[f"days.{dd}"] = len(same_day) if same_day else {"$exists": False}
+        months.update_one(
+            {"_id": _month_id(child_iin, month)},
+            {"$setOnInsert": {"child_iin": child_iin, "month": month, "approved_at": None}},
+            upsert=True,
+            session=session,
+        )
+        if not months.update_one(
+            guard, {"$inc": {f"days.{dd}": 1}}, session=session
+        ).modified_count:
+            raise Problem(
+                409,
+                "attendance_changed",
+                "Someone marked the child at the same moment; look again.",
+                headers={"Retry-After": "1"},
+            )
+        doc = {
+            "_id": uuid.uuid4().hex,
+            "child_iin": child_iin,
+            "kindergarten_id": kg_id,
+            "group_id": enrolment.get("group_id"),
+            "month": month,
+            "day": day,
+            "direction": direction,
+            "at": at,
+            "marked_by": marked_by,
+            "by_account_id": principal.account_id,
+            "by_name": by_name,
+            "created_at": now,
+        }
+        deps.db[store.ATTENDANCE].insert_one(doc, session=session)
+        outbox.emit(
+            deps.db,
+            session,
+            events.ATTENDANCE_MARKED,
+            {
+                "child_iin_masked": mask_iin(child_iin),
+                "child_first_name": enrolment.get("child_first_name"),
+                "kindergarten_id": kg_id,
+                "kindergarten_name": kindergarten_name(deps, kg_id, session),
+                "parent_account_id": enrolment["parent_account_id"],
+                "direction": direction,
+                "at": at,
+                "marked_by": marked_by,
+            },
+        )
+        return doc
+
+    return mark_view(mongo.in_transaction(deps.db, run))
+
+
+def kindergarten_day(
+    deps: Deps,
+    principal: Principal,
+    kindergarten_id: str,
+    day: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict:
+    """A day's marks at the kindergarten, for its staff: who came, who left, who is inside."""
+    if not common.is_staff_of(principal, kindergarten_id):
+        raise common.forbidden("Only this kindergarten's staff see its attendance.")
+    day = day or f"{deps.now().astimezone(common.zone(deps)):%Y-%m-%d}"
+    query = (
+        deps.db[store.ATTENDANCE]
+        .find({"kindergarten_id": kindergarten_id, "day": day})
+        .sort([("at", 1), ("_id", 1)])
+    )
+    found = common.page(query, limit, cursor)
+    ids = list({m["child_iin"] for m in found["items"]})
+    names = {
+        e["_id"]: e.get("child_first_name")
+        for e in deps.db[store.ENROLMENTS].find({"_id": {"$in": ids}}, {"child_first_name": 1})
+    }
+    found["items"] = [
+        {**mark_view(m), "child_iin": m["child_iin"], "child_first_name": names.get(m["child_iin"])}
+        for m in found["items"]
+    ]
+    return {"day": day, **found}
+
+
+def _check_month(month: str) -> None:
+    if att.parse_month(month) is None:
+        raise Problem(422, att.MONTH_INVALID, "A month is written YYYY-MM.", field="month")
+
+
+def sheet(deps: Deps, principal: Principal, child_iin: str, month: str | None) -> dict:
+    """The month's attendance sheet, for the parent and the kindergarten's staff."""
+    who = access(deps, principal, child_iin)
+    if not (who.is_parent or who.is_staff):
+        raise common.forbidden("The attendance sheet is for the parent and the kindergarten.")
+    zone = common.zone(deps)
+    month = month or f"{deps.now().astimezone(zone):%Y-%m}"
+    _check_month(month)
+    return _sheet(deps, child_iin, month)
+
+
+def _sheet(deps: Deps, child_iin: str, month: str, session=None) -> dict:
+    doc = deps.db[store.ATTENDANCE_MONTHS].find_one(
+        {"_id": _month_id(child_iin, month)}, session=session
+    )
+    marks = list(
+        deps.db[store.ATTENDANCE]
+        .find({"child_iin": child_iin, "month": month}, session=session)
+        .sort([("at", 1), ("_id", 1)])
+    )
+    days: dict[str, list[dict]] = {}
+    for m in marks:
+        days.setdefault(m["day"], []).append(mark_view(m))
+    return {
+        "month": month,
+        "approved": bool(doc and doc.get("approved_at")),
+        "approved_at": (doc or {}).get("approved_at"),
+        "days_present": len(days),
+        "days": [
+            {"day": day, "marks": items, "still_inside": items[-1]["direction"] == att.IN}
+            for day, items in sorted(days.items())
+        ],
+    }
+
+
+def approve(deps: Deps, principal: Principal, child_iin: str, month: str) -> dict:
+    """The parent approves a month's sheet; from then on it cannot change."""
+    who = access(deps, principal, child_iin)
+    if not who.is_parent:
+        raise common.forbidden("Only the parent who applied approves the attendance sheet.")
+    _check_month(month)
+    now = deps.now()
+    if att.approval_refusal(month, now, common.zone(deps)) == att.MONTH_IN_FUTURE:
+        raise Problem(
+            422, att.MONTH_IN_FUTURE, "A month can be approved once it has begun.", field="month"
+        )
+
+    def run(session: ClientSession) -> dict:
+        months = deps.db[store.ATTENDANCE_MONTHS]
+        months.update_one(
+            {"_id": _month_id(child_iin, month)},
+            {"$setOnInsert": {"child_iin": child_iin, "month": month, "approved_at": None}},
+            upsert=True,
+            session=session,
+        )
+        done = months.update_one(
+            {"_id": _month_id(child_iin, month), "approved_at": None},
+            {"$set": {"approved_at": now, "approved_by": principal.account_id}},
+            session=session,
+        )
+        if not done.modified_count:
+            raise Problem(409, "month_already_approved", "This month is approved already.")
+        return _sheet(deps, child_iin, month, session)
+
+    return mongo.in_transaction(deps.db, run)
