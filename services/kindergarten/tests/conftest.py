@@ -12,7 +12,7 @@ import pytest
 from edu_common import accounts, outbox
 from edu_common.kz.iin import make_iin
 from edu_common.registry import Person
-from edu_common.testing import TokenMinter
+from edu_common.testing import Clock, TokenMinter
 from kindergarten import app as kg_app
 from kindergarten import store
 from kindergarten.settings import Settings
@@ -25,17 +25,6 @@ KG = "kg-1"
 KG2 = "kg-2"
 KG_OTHER = "kg-other"
 GROUP = "g-2023-ru"
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOW):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
 
 
 class Registry:
@@ -237,7 +226,7 @@ def seed_catalogue(db) -> None:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

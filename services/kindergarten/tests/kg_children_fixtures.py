@@ -17,7 +17,7 @@ import pytest
 from edu_common import accounts, mongo, outbox
 from edu_common.kz import make_iin
 from edu_common.kz.iin import parse_iin
-from edu_common.testing import TokenMinter
+from edu_common.testing import Clock, TokenMinter
 from kindergarten import app as kg_app
 from kindergarten import store
 from kindergarten.deps import Deps
@@ -103,17 +103,6 @@ def _record(p: Person, born: dt.date, sex: str, parents=()) -> dict:
         "phones": [p.phone] if p.phone else [],
         "parents": list(parents),
     }
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOW):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
 
 
 @dataclass
@@ -212,7 +201,7 @@ def kids(mongo_url, mongo_client, tmp_path):
         registry_url=str(registry_file),
         door_code_secret="test-door-secret",
     )
-    clock = Clock()
+    clock = Clock(NOW)
     minter = TokenMinter()
     # The real composition root, with the test's clock, registry file and token key.
     app = kg_app.create_app(settings, verifier=minter.verifier, clock=clock)

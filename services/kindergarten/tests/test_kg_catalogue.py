@@ -34,7 +34,8 @@ def test_admins_create_districts_and_anyone_reads_them(world):
     one = world.client.get(f"/kindergartens/{KG}")
     assert one.status_code == 200 and "groups" in one.json
     bad = world.client.get("/districts", query_string={"cursor": "%%%"}, headers=world.admin())
-    assert bad.status_code == 422 and bad.json["invalid_params"][0]["name"] == "cursor"
+    assert bad.status_code == 400 and bad.json["code"] == "invalid_cursor"
+    assert bad.json["invalid_params"][0]["name"] == "cursor"
 
 
 def test_the_district_operator_creates_kindergartens_only_in_their_district(world):

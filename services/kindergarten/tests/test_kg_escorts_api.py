@@ -148,7 +148,8 @@ def test_bad_input_names_the_field(kids):
     r = kids.client.get(f"/children/{child}/escorts?limit=0", headers=h)
     assert r.status_code == 422 and r.json["invalid_params"][0]["name"] == "limit"
     r = kids.client.get(f"/children/{child}/escorts?cursor=nonsense", headers=h)
-    assert r.status_code == 422 and r.json["code"] == "cursor_invalid"
+    assert r.status_code == 400 and r.json["code"] == "invalid_cursor"
+    assert r.json["invalid_params"][0]["name"] == "cursor"
 
 
 def test_the_applying_parent_cannot_be_removed_and_removal_is_told(kids):

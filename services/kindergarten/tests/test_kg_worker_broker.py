@@ -16,12 +16,12 @@ import pika
 import pytest
 
 from edu_common import accounts
-from edu_common.testing import TokenMinter
+from edu_common.testing import Clock, TokenMinter, envelope, publish
 from kindergarten import app as kg_app
 from kindergarten import store
 from kindergarten.settings import Settings
 
-from .conftest import GROUP, KG, Clock, seed_catalogue
+from .conftest import GROUP, KG, seed_catalogue
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,34 +29,14 @@ FATHER_IIN = "880714327312"  # father of twins 230517512034 and 230517612040
 TWINS = ("230517512034", "230517612040")
 
 
-def _params(amqp_url: str) -> pika.URLParameters:
+def _patient(amqp_url: str) -> str:
     # A loaded test machine can be slow to finish the AMQP handshake: be patient, not flaky.
     sep = "&" if "?" in amqp_url else "?"
-    return pika.URLParameters(
-        f"{amqp_url}{sep}connection_attempts=3&retry_delay=1&socket_timeout=20&stack_timeout=30"
-    )
+    return f"{amqp_url}{sep}connection_attempts=3&retry_delay=1&socket_timeout=20&stack_timeout=30"
 
 
-def _publish(amqp_url: str, event_type, data: dict) -> None:
-    envelope = event_type.make(data).to_dict()
-    connection = pika.BlockingConnection(_params(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.exchange_declare(event_type.exchange, "topic", durable=True)
-        channel.confirm_delivery()
-        channel.basic_publish(
-            event_type.exchange,
-            event_type.routing_key,
-            json.dumps(envelope, default=str).encode(),
-            pika.BasicProperties(
-                content_type="application/json",
-                message_id=envelope["id"],
-                type=event_type.routing_key,
-                delivery_mode=2,
-            ),
-        )
-    finally:
-        connection.close()
+def _params(amqp_url: str) -> pika.URLParameters:
+    return pika.URLParameters(_patient(amqp_url))
 
 
 @pytest.fixture
@@ -132,23 +112,26 @@ def test_the_worker_copies_accounts_lapses_referrals_and_relays_events(
             timeout=60,
             message="the worker's accounts queue",
         )
-        _publish(
-            amqp_url,
+        publish(
+            _patient(amqp_url),
             accounts.ACCOUNT_CHANGED,
-            {
-                "account_id": "acc-father",
-                "revision": 1,
-                "iin": FATHER_IIN,
-                "full_name": "Ахметов Ерлан",
-                "birth_date": "1988-07-14",
-                "roles": ["citizen"],
-                "organization_id": None,
-                "phone": "+77010000020",
-                "email": None,
-                "language": "kk",
-                "active": True,
-                "notifications_consent": True,
-            },
+            envelope(
+                accounts.ACCOUNT_CHANGED,
+                {
+                    "account_id": "acc-father",
+                    "revision": 1,
+                    "iin": FATHER_IIN,
+                    "full_name": "Ахметов Ерлан",
+                    "birth_date": "1988-07-14",
+                    "roles": ["citizen"],
+                    "organization_id": None,
+                    "phone": "+77010000020",
+                    "email": None,
+                    "language": "kk",
+                    "active": True,
+                    "notifications_consent": True,
+                },
+            ),
         )
         wait_until(
             lambda: accounts.get(db, "acc-father") is not None,

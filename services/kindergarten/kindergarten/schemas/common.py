@@ -16,7 +16,8 @@ IIN = fields.String(
 
 class Paging(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=64))
+    # A keyset cursor (the last item's time and id) is longer than an offset was.
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class ChildrenPageArgs(Schema):

@@ -8,7 +8,7 @@ import uuid
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from edu_common import mongo, outbox
+from edu_common import accounts, mongo, outbox, paging
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
 from edu_common.registry import RegistryUnavailable
 from edu_common.web.auth import Principal
@@ -63,7 +63,7 @@ def _child_of(deps: Deps, parent_iin: str, child_iin: str):
 
 def register(deps: Deps, p: Principal, body: dict) -> dict:
     s = deps.settings
-    parent = common.account_of(deps, p)
+    parent = accounts.require(deps.db, p.account_id)
     child_iin = body["child_iin"]
     try:
         parse_iin(child_iin)
@@ -226,9 +226,15 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
             flt["category_status"] = args["category_status"]
     else:
         flt = {"parent_account_id": p.account_id}
-    cur = deps.db[store.APPLICATIONS].find(flt).sort([("registered_at", -1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
-    return {"items": [view(deps, a) for a in got["items"]], "next_cursor": got["next_cursor"]}
+    return paging.keyset_page(
+        deps.db[store.APPLICATIONS],
+        flt,
+        field="registered_at",
+        newest_first=True,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=lambda app: view(deps, app),
+    )
 
 
 # --- leaving the queue --------------------------------------------------------------------

@@ -12,7 +12,7 @@ import uuid
 
 from pymongo.client_session import ClientSession
 
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, paging
 from edu_common.kz.iin import mask_iin
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -72,7 +72,7 @@ def mark(deps: Deps, principal: Principal, child_iin: str, body: dict) -> dict:
         marked_by, by_name, at = att.BY_ESCORT, who.escort.get("full_name"), now
     else:
         raise common.forbidden("Only the child's escorts and the group's teacher mark attendance.")
-    zone = common.zone(deps)
+    zone = deps.tz
     local = at.astimezone(zone)
     month, day = f"{local:%Y-%m}", f"{local:%Y-%m-%d}"
     direction = body["direction"]
@@ -162,13 +162,14 @@ def kindergarten_day(
     """A day's marks at the kindergarten, for its staff: who came, who left, who is inside."""
     if not common.is_staff_of(principal, kindergarten_id):
         raise common.forbidden("Only this kindergarten's staff see its attendance.")
-    day = day or f"{deps.now().astimezone(common.zone(deps)):%Y-%m-%d}"
-    query = (
-        deps.db[store.ATTENDANCE]
-        .find({"kindergarten_id": kindergarten_id, "day": day})
-        .sort([("at", 1), ("_id", 1)])
+    day = day or f"{deps.now().astimezone(deps.tz):%Y-%m-%d}"
+    found = paging.keyset_page(
+        deps.db[store.ATTENDANCE],
+        {"kindergarten_id": kindergarten_id, "day": day},
+        field="at",
+        limit=limit,
+        cursor=cursor,
     )
-    found = common.page(query, limit, cursor)
     ids = list({m["child_iin"] for m in found["items"]})
     names = {
         e["_id"]: e.get("child_first_name")
@@ -191,7 +192,7 @@ def sheet(deps: Deps, principal: Principal, child_iin: str, month: str | None) -
     who = access(deps, principal, child_iin)
     if not (who.is_parent or who.is_staff):
         raise common.forbidden("The attendance sheet is for the parent and the kindergarten.")
-    zone = common.zone(deps)
+    zone = deps.tz
     month = month or f"{deps.now().astimezone(zone):%Y-%m}"
     _check_month(month)
     return _sheet(deps, child_iin, month)
@@ -228,7 +229,7 @@ def approve(deps: Deps, principal: Principal, child_iin: str, month: str) -> dic
         raise common.forbidden("Only the parent who applied approves the attendance sheet.")
     _check_month(month)
     now = deps.now()
-    if att.approval_refusal(month, now, common.zone(deps)) == att.MONTH_IN_FUTURE:
+    if att.approval_refusal(month, now, deps.tz) == att.MONTH_IN_FUTURE:
         raise Problem(
             422, att.MONTH_IN_FUTURE, "A month can be approved once it has begun.", field="month"
         )

@@ -6,7 +6,7 @@ import uuid
 
 from pymongo.errors import DuplicateKeyError
 
-from edu_common import accounts
+from edu_common import accounts, paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import store
@@ -45,9 +45,14 @@ def group_view(g: dict, open_places: int | None = None) -> dict:
 
 
 def list_districts(deps: Deps, args: dict) -> dict:
-    cur = deps.db[store.DISTRICTS].find({}).sort([("name", 1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
-    return {"items": [district_view(d) for d in got["items"]], "next_cursor": got["next_cursor"]}
+    # By id: the one keyset paging pages by _id or a time, not by name.
+    return paging.keyset_page(
+        deps.db[store.DISTRICTS],
+        {},
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=district_view,
+    )
 
 
 def create_district(deps: Deps, p: Principal, body: dict) -> dict:
@@ -67,12 +72,13 @@ def list_kindergartens(deps: Deps, args: dict) -> dict:
         flt["district_id"] = args["district_id"]
     if args.get("language"):
         flt["languages"] = args["language"]
-    cur = deps.db[store.KINDERGARTENS].find(flt).sort([("name", 1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
-    return {
-        "items": [kindergarten_view(k) for k in got["items"]],
-        "next_cursor": got["next_cursor"],
-    }
+    return paging.keyset_page(
+        deps.db[store.KINDERGARTENS],
+        flt,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=kindergarten_view,
+    )
 
 
 def create_kindergarten(deps: Deps, p: Principal, body: dict) -> dict:

@@ -1,14 +1,11 @@
-"""What the kindergarten use cases share: who is asking, lookups that 404, paging, the
-calendar. The bottom of the use cases: it imports no other use case."""
+"""What the kindergarten use cases share: who is asking, lookups that 404, the calendar. The
+bottom of the use cases: it imports no other use case."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from edu_common import accounts
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import store
@@ -20,11 +17,6 @@ STAFF = "kindergarten_staff"
 OPERATOR = "district_operator"
 
 
-def zone(deps: Deps) -> ZoneInfo:
-    """The service's one local time zone."""
-    return ZoneInfo(deps.settings.timezone)
-
-
 @lru_cache(maxsize=8)
 def _calendar(country: str, zone: ZoneInfo) -> BusinessCalendar:
     # One per country and zone: the holidays are looked up once per year.
@@ -32,7 +24,7 @@ def _calendar(country: str, zone: ZoneInfo) -> BusinessCalendar:
 
 
 def calendar(deps: Deps) -> BusinessCalendar:
-    return _calendar(deps.settings.holidays_country, zone(deps))
+    return _calendar(deps.settings.holidays_country, deps.tz)
 
 
 # --- who is asking ------------------------------------------------------------------------
@@ -58,19 +50,6 @@ def manages_kindergarten(p: Principal, kindergarten: dict) -> bool:
     )
 
 
-def account_of(deps: Deps, p: Principal) -> dict:
-    """The asking person's account from the local copy; it arrives seconds after registration."""
-    account = accounts.get(deps.db, p.account_id)
-    if account is None:
-        raise Problem(
-            409,
-            "account_not_synced",
-            "Your account is still being set up here. Try again in a few seconds.",
-            headers={"Retry-After": "2"},
-        )
-    return account
-
-
 def forbidden(detail: str) -> Problem:
     return Problem(403, "forbidden", detail)
 
@@ -92,25 +71,3 @@ def kindergarten(deps: Deps, kindergarten_id: str) -> dict:
     if found is None:
         raise not_found("kindergarten")
     return found
-
-
-# --- paging -------------------------------------------------------------------------------
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor") from None
-    if offset < 0:
-        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor")
-    return offset
-
-
-def page(cursor_query, limit: int, cursor: str | None) -> dict:
-    """One page of a sorted pymongo cursor: {items, next_cursor}."""
-    offset = decode_cursor(cursor)
-    items = list(cursor_query.skip(offset).limit(limit + 1))
-    more = len(items) > limit
-    nxt = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
-    return {"items": items[:limit], "next_cursor": nxt}

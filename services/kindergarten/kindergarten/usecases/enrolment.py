@@ -47,7 +47,7 @@ def not_found() -> Problem:
 
 def access(deps: Deps, principal: Principal, child_iin: str) -> Access:
     """How the caller relates to the enrolled child; 404 when not at all."""
-    account = common.account_of(deps, principal)
+    account = accounts.require(deps.db, principal.account_id)
     if not is_valid_iin(child_iin):
         raise not_found()
     enrolment = deps.db[store.ENROLMENTS].find_one({"_id": child_iin, "active": True})

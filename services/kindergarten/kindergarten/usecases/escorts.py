@@ -34,14 +34,9 @@ from kindergarten.usecases.enrolment import (
 
 def _page(collection, query: dict, limit: int, cursor: str | None, shape) -> dict:
     """Oldest first, by the time an escort was added."""
-    try:
-        return paging.keyset_page(
-            collection, query, field="added_at", limit=limit, cursor=cursor, shape=shape
-        )
-    except paging.BadCursor:
-        raise Problem(
-            422, "cursor_invalid", "The cursor is not one we gave.", field="cursor"
-        ) from None
+    return paging.keyset_page(
+        collection, query, field="added_at", limit=limit, cursor=cursor, shape=shape
+    )
 
 
 def _limits(deps: Deps) -> esc.Limits:
@@ -112,7 +107,7 @@ def add_escort(deps: Deps, principal: Principal, child_iin: str, body: dict) -> 
         esc.registry_full_name(person.surname, person.name, person.patronymic) if person else None
     )
     limits = _limits(deps)
-    today = deps.now().astimezone(common.zone(deps)).date()
+    today = deps.now().astimezone(deps.tz).date()
     doc_id = escort_id(child_iin, iin)
 
     def facts(session=None) -> esc.Candidate:
@@ -238,7 +233,7 @@ def escorted_view(escort: dict, enrolment: dict | None) -> dict:
 
 def escorted_children(deps: Deps, principal: Principal, limit: int, cursor: str | None) -> dict:
     """The children the caller may bring and collect."""
-    account = common.account_of(deps, principal)
+    account = accounts.require(deps.db, principal.account_id)
     if not account.get("iin"):
         return {"items": [], "next_cursor": None}
     page = _page(deps.db[store.ESCORTS], {"escort_iin": account["iin"]}, limit, cursor, lambda d: d)

@@ -7,7 +7,7 @@ import uuid
 
 from pymongo.client_session import ClientSession
 
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import events, store
@@ -99,9 +99,14 @@ def list_open(deps: Deps, p: Principal, args: dict) -> dict:
     }
     if args.get("birth_year"):
         flt["birth_year"] = args["birth_year"]
-    cur = deps.db[store.PLACES].find(flt).sort([("open_at", 1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
-    return {"items": [view(x) for x in got["items"]], "next_cursor": got["next_cursor"]}
+    return paging.keyset_page(
+        deps.db[store.PLACES],
+        flt,
+        field="open_at",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=view,
+    )
 
 
 def claim(deps: Deps, p: Principal, place_id: str, application_id: str) -> dict:

@@ -8,7 +8,7 @@ import datetime as dt
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import events, store
@@ -59,12 +59,15 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
         flt = {"parent_account_id": p.account_id}
     if args.get("status"):
         flt["status"] = args["status"]
-    cur = deps.db[store.REFERRALS].find(flt).sort([("offered_at", -1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
-    return {
-        "items": [records.referral_view(r) for r in got["items"]],
-        "next_cursor": got["next_cursor"],
-    }
+    return paging.keyset_page(
+        deps.db[store.REFERRALS],
+        flt,
+        field="offered_at",
+        newest_first=True,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=records.referral_view,
+    )
 
 
 # --- the parent ---------------------------------------------------------------------------
