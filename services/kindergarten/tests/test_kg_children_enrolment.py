@@ -1,5 +1,5 @@
 """Through the whole service: the kindergarten enrols a child from the queue, and the parent who
-applied is its first escort at once (enrolment calls on_enrolled in its transaction)."""
+applied is its first escort at once (enrolment adds them in its own transaction)."""
 
 import datetime as dt
 
