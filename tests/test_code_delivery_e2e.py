@@ -19,8 +19,9 @@ from identity.domain.passwords import PasswordHasher
 from identity.settings import Settings as IdentitySettings
 from identity.tokens import generate_key_file
 from sms_notify import store as notify_store
+from sms_notify.app import build_deps
 from sms_notify.settings import Settings as NotifySettings
-from sms_notify.worker import build_channels, subscriptions
+from sms_notify.worker import notification_bindings
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def platform(mongo_client, mongo_url, amqp_url, inbox, tmp_path):
     publisher = make_publisher(amqp_url, identity_events.EXCHANGES)
     relay = Relay(app.extensions["identity"].db, publisher, idle_wait=0.05)
     worker = consumer.Worker(
-        "sms-notify", ndb, amqp_url, subscriptions(build_channels(notify_settings))
+        "sms-notify", ndb, amqp_url, notification_bindings(build_deps(notify_settings, db=ndb))
     )
     threads = [
         threading.Thread(target=relay.run, args=(stop,), daemon=True),

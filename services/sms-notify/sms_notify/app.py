@@ -1,4 +1,5 @@
-"""sms-notify's composition root for HTTP: settings -> deps -> blueprints."""
+"""sms-notify's composition root: settings -> adapters -> deps -> HTTP. worker.py builds on the
+same ``build_deps``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,67 @@ from flask import Flask
 from edu_common import accounts, bus, consumer, mongo
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
-from sms_notify import api, api_school, store, subscriptions_worker
+from sms_notify import api, store
+from sms_notify.adapters.channels import Channel, FailoverChannel
+from sms_notify.adapters.mobizon import MobizonChannel
+from sms_notify.adapters.payments import adapter_named
+from sms_notify.adapters.registry import RegistryOnFirstUse
+from sms_notify.adapters.smsc import SmscChannel
+from sms_notify.adapters.smtp import SmtpChannel
+from sms_notify.api.common import EXTENSION
+from sms_notify.deps import Deps
+from sms_notify.domain.limits import Limits
+from sms_notify.domain.retries import Policy
 from sms_notify.settings import Settings
-from sms_notify.usecases import outgoing
-from sms_notify.worker import build_deps, limits_of
+
+
+def sms_providers(settings: Settings) -> dict[str, Channel]:
+    return {
+        "smsc": SmscChannel(
+            settings.smsc_url,
+            settings.smsc_login,
+            settings.smsc_password,
+            sender=settings.smsc_sender,
+        ),
+        "mobizon": MobizonChannel(settings.mobizon_url, settings.mobizon_api_key),
+    }
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    known = sms_providers(settings)
+    unknown = [p for p in settings.sms_providers if p not in known]
+    if unknown or not settings.sms_providers:
+        raise ValueError(f"SMS_PROVIDERS: unknown {unknown}; known {sorted(known)}")
+    return {
+        "email": SmtpChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_tls,
+        ),
+        "sms": FailoverChannel([known[p] for p in settings.sms_providers]),
+    }
+
+
+def build_deps(settings: Settings, **overrides) -> Deps:
+    """``overrides``: Deps fields tests replace (clock, channels, db, registry...)."""
+    parts = dict(
+        settings=settings,
+        db=mongo.database(settings.mongo_url, settings.database),
+        channels=build_channels(settings),
+        registry=RegistryOnFirstUse(settings.registry_url),
+        payments=adapter_named(settings.payment_adapter),
+        policy=Policy(max_attempts=settings.max_attempts),
+        limits=Limits(settings.codes_per_window, settings.code_window, settings.sms_per_day),
+    )
+    parts.update(overrides)
+    return Deps(**parts)
+
+
+def indexes() -> list[mongo.Index]:
+    return [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES, *idempotency.INDEXES]
 
 
 def create_app(
@@ -20,26 +78,16 @@ def create_app(
     ``overrides``: Deps fields (clock, channels, db...)."""
     settings = settings or Settings.from_env()
     deps = build_deps(settings, **overrides)
-    outgoing.configure(limits_of(settings))
-    mongo.ensure_indexes(
-        deps.db,
-        [
-            *store.INDEXES,
-            *accounts.INDEXES,
-            *consumer.INDEXES,
-            *idempotency.INDEXES,
-            *subscriptions_worker.INDEXES,
-        ],
-    )
+    mongo.ensure_indexes(deps.db, indexes())
     app, _api = create_service_app(
         service="sms-notify",
         title="sms-notify",
         description="Every SMS and e-mail the platform sends: preferences, history, dead "
         "letters, delivery reports; subscriptions, prepaid balance and teacher conversations.",
-        blueprints=[*api.BLUEPRINTS, *api_school.BLUEPRINTS],
+        blueprints=api.BLUEPRINTS,
         readiness={"database": lambda: mongo.ping(deps.db)},
         reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
     )
-    app.extensions["sms-notify"] = deps
+    app.extensions[EXTENSION] = deps
     auth.configure(verifier or auth.TokenVerifier(auth.JwksKeySource(settings.jwks_url)))
     return app

@@ -1,34 +1,32 @@
-"""What the use cases need, wired once by the composition root (app.py, worker.py) or tests.
+"""What the use cases need, wired once by the composition root (app.py; worker.py builds on
+it) or by tests: the settings, the database, the clock (``deps.now()``, ``deps.tz``) and
 
-Fields: ``settings``, ``db``, ``channels`` (``"sms"`` and
-``"email"`` -> a ``Channel``), ``clock`` (``deps.now()`` answers an aware UTC datetime) and
-``policy`` (delivery retries).
+    channels   "sms" and "email" -> a ``Channel`` (the SMS one fails over between providers)
+    registry   the population registry: who a student's parents are
+    payments   the acquirer that takes top-ups
+    policy     delivery retries (from the settings)
+    limits     per-phone limits against SMS pumping (from the settings)
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from pymongo.database import Database
-
+from edu_common import deps
+from edu_common.registry import PopulationRegistry
 from sms_notify.adapters.channels import Channel
+from sms_notify.adapters.payments import PaymentAdapter
+from sms_notify.domain.limits import Limits
+from sms_notify.domain.retries import Policy
 from sms_notify.settings import Settings
-from sms_notify.usecases.delivery import DEFAULT_POLICY, Policy
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Deps:
+@dataclass(kw_only=True)
+class Deps(deps.Deps):
     settings: Settings
-    db: Database
     channels: Mapping[str, Channel]
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
-    policy: Policy = DEFAULT_POLICY
-
-    def now(self) -> dt.datetime:
-        return self.clock()
+    registry: PopulationRegistry
+    payments: PaymentAdapter
+    policy: Policy
+    limits: Limits

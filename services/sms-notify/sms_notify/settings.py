@@ -1,72 +1,97 @@
-"""sms-notify's settings, from the environment only (defaults point at the dev inbox)."""
+"""sms-notify's settings, each declared once with its environment variable and default
+(defaults point at the dev inbox and the development population; README lists them).
+
+The local time zone is the shared ``timezone`` (``TIMEZONE``): codes' expiry times, dates in
+texts, default quiet hours and the weekly digest all count in it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from edu_common.config import connections, env, env_bool, env_int
+from edu_common.settings import ServiceSettings, hours, minutes, secret, setting
 
 # Development-only credentials for the dev inbox, which accepts any; deployments set them.
-_DEV_SMSC_PASSWORD = "dev-only-smsc-password"  # noqa: S105 - marked development default
-_DEV_MOBIZON_KEY = "dev-only-mobizon-key"
-_DEV_REPORT_SECRET = "dev-only-delivery-report-secret"  # noqa: S105 - marked development default
+DEV_SMSC_PASSWORD = "dev-only-smsc-password"  # noqa: S105 - marked development default
+DEV_MOBIZON_KEY = "dev-only-mobizon-key"
+DEV_REPORT_SECRET = "dev-only-delivery-report-secret"  # noqa: S105 - marked development default
+DEV_PHONE_CODE_PEPPER = b"dev-only-phone-code-pepper"
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@dataclass(frozen=True)
-class Settings:
-    mongo_url: str
-    database: str
-    amqp_url: str
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    smtp_tls: bool = False  # STARTTLS after connecting
-    mail_from: str = "no-reply@edu.example.kz"
-    smsc_url: str = "http://127.0.0.1:8025/sys/send.php"  # send.php, or the gateway's base URL
-    smsc_login: str = "dev"
-    smsc_password: str = field(default=_DEV_SMSC_PASSWORD, repr=False)
-    smsc_sender: str | None = None
-    mobizon_url: str = "http://127.0.0.1:8025"  # base URL; api.mobizon.kz in production
-    mobizon_api_key: str = field(default=_DEV_MOBIZON_KEY, repr=False)
+def weekday(raw: str) -> int:
+    """``sun``, ``Sunday``... -> 6 (Monday is 0)."""
+    name = raw.strip().lower()[:3]
+    if name not in WEEKDAYS:
+        raise ValueError(f"must be one of {', '.join(WEEKDAYS)}")
+    return WEEKDAYS.index(name)
+
+
+def price(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    database: str = setting("MONGO_DATABASE", "sms_notify")
+
+    # --- channels ------------------------------------------------------------------------
+    smtp_host: str = setting("SMTP_HOST", "127.0.0.1")
+    smtp_port: int = setting("SMTP_PORT", 1025)
+    smtp_user: str | None = setting("SMTP_USER")
+    smtp_password: str | None = secret("SMTP_PASSWORD")
+    smtp_tls: bool = setting("SMTP_TLS", False)  # STARTTLS after connecting
+    mail_from: str = setting("MAIL_FROM", "no-reply@edu.example.kz")
+    # send.php, or the gateway's base URL
+    smsc_url: str = setting("SMSC_URL", "http://127.0.0.1:8025/sys/send.php")
+    smsc_login: str = setting("SMSC_LOGIN", "dev")
+    smsc_password: str = secret("SMSC_PASSWORD", DEV_SMSC_PASSWORD)
+    smsc_sender: str | None = setting("SMSC_SENDER")
+    # Base URL; api.mobizon.kz in production.
+    mobizon_url: str = setting("MOBIZON_URL", "http://127.0.0.1:8025")
+    mobizon_api_key: str = secret("MOBIZON_API_KEY", DEV_MOBIZON_KEY)
     # SMS providers in the order they are tried; the next one takes over on a transient failure.
-    sms_providers: tuple[str, ...] = ("smsc", "mobizon")
+    sms_providers: tuple[str, ...] = setting("SMS_PROVIDERS", ("smsc", "mobizon"))
     # Shared secret of the delivery-report webhook (HMAC-SHA256 of the body).
-    report_secret: str = field(default=_DEV_REPORT_SECRET, repr=False)
-    codes_per_window: int = 5
-    code_window: dt.timedelta = dt.timedelta(minutes=10)
-    sms_per_day: int = 20
-    max_attempts: int = 8
-    sweep_seconds: float = 2.0
-    status_poll_seconds: float = 60.0
-    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"  # identity's signing keys
+    report_secret: str = secret("DELIVERY_REPORT_SECRET", DEV_REPORT_SECRET)
 
-    @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            **connections("sms_notify"),
-            smtp_host=env("SMTP_HOST", "127.0.0.1"),
-            smtp_port=env_int("SMTP_PORT", 1025),
-            smtp_user=env("SMTP_USER"),
-            smtp_password=env("SMTP_PASSWORD"),
-            smtp_tls=env_bool("SMTP_TLS", False),
-            mail_from=env("MAIL_FROM", "no-reply@edu.example.kz"),
-            smsc_url=env("SMSC_URL", "http://127.0.0.1:8025/sys/send.php"),
-            smsc_login=env("SMSC_LOGIN", "dev"),
-            smsc_password=env("SMSC_PASSWORD", _DEV_SMSC_PASSWORD),
-            smsc_sender=env("SMSC_SENDER"),
-            mobizon_url=env("MOBIZON_URL", "http://127.0.0.1:8025"),
-            mobizon_api_key=env("MOBIZON_API_KEY", _DEV_MOBIZON_KEY),
-            sms_providers=tuple(
-                p.strip() for p in env("SMS_PROVIDERS", "smsc,mobizon").split(",") if p.strip()
-            ),
-            report_secret=env("DELIVERY_REPORT_SECRET", _DEV_REPORT_SECRET),
-            codes_per_window=env_int("LIMIT_CODES_PER_WINDOW", 5),
-            code_window=dt.timedelta(minutes=env_int("LIMIT_CODE_WINDOW_MINUTES", 10)),
-            sms_per_day=env_int("LIMIT_SMS_PER_DAY", 20),
-            max_attempts=env_int("DELIVERY_MAX_ATTEMPTS", 8),
-            sweep_seconds=float(env("DELIVERY_SWEEP_SECONDS", "2")),
-            status_poll_seconds=float(env("STATUS_POLL_SECONDS", "60")),
-            jwks_url=env("IDENTITY_JWKS_URL", "http://127.0.0.1:8001/.well-known/jwks.json"),
-        )
+    # --- delivery: limits against SMS pumping, retries, the worker's rhythm -----------------
+    codes_per_window: int = setting("LIMIT_CODES_PER_WINDOW", 5)
+    code_window: dt.timedelta = setting(
+        "LIMIT_CODE_WINDOW_MINUTES", dt.timedelta(minutes=10), parse=minutes
+    )
+    sms_per_day: int = setting("LIMIT_SMS_PER_DAY", 20)
+    max_attempts: int = setting("DELIVERY_MAX_ATTEMPTS", 8)
+    sweep_seconds: float = setting("DELIVERY_SWEEP_SECONDS", 2.0)
+    status_poll_seconds: float = setting("STATUS_POLL_SECONDS", 60.0)
+
+    # --- the prepaid balance ---------------------------------------------------------------
+    # KZT drawn from the balance per SMS segment of a subscription message.
+    price_per_segment: int = setting("SMS_PRICE_PER_SEGMENT", 10, parse=price)
+    currency: str = "KZT"
+    top_up_min: int = setting("TOP_UP_MIN", 100)
+    top_up_max: int = setting("TOP_UP_MAX", 50_000)
+    payment_adapter: str = setting("PAYMENT_ADAPTER", "dev")
+
+    # --- subscriptions and the weekly digest -------------------------------------------------
+    digest_weekday: int = setting("DIGEST_WEEKDAY", 6, parse=weekday)  # 0 Monday .. 6 Sunday
+    digest_time: dt.time = setting("DIGEST_TIME", dt.time(18, 0))
+    digest_check_seconds: float = setting("DIGEST_CHECK_SECONDS", 60.0)
+    # A worker that was down at the digest's time still sends it within this long after.
+    digest_catch_up: dt.timedelta = setting(
+        "DIGEST_CATCH_UP_HOURS", dt.timedelta(hours=24), parse=hours
+    )
+    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json")
+    phone_code_pepper: bytes = secret("PHONE_CODE_PEPPER", DEV_PHONE_CODE_PEPPER)
+    phone_code_ttl: dt.timedelta = dt.timedelta(minutes=10)
+    phone_code_attempts: int = 5
+    phone_codes_per_window: int = 3  # confirmations one account may start per phone_code_ttl
+
+    # --- conversations with teachers -------------------------------------------------------
+    attachment_max_bytes: int = setting("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    preview_chars: int = 40  # of a teacher message shown in its notification

@@ -1,6 +1,7 @@
-"""sms-notify's own database: the messages collection and the indexes that keep its rules.
+"""sms-notify's own database: every collection, its documents and the indexes that keep its
+rules. (The accounts copy, the consumer's inbox and idempotency records are edu_common's.)
 
-A message document::
+A message document (``messages``)::
 
     _id              our message id (uuid hex), also given to providers
     event_id         the event that asked for it; kind, purpose: what it is about
@@ -18,11 +19,38 @@ A message document::
     provider, provider_id, created_at, updated_at, sent_at, failed_at
     expires_at       after it the content is worthless: it is failed, not sent
     challenge_id, account_id, correlation_id, requested_language: where it came from
+
+The other collections::
+
+    dead_letters         {_id, message_id, event_id, kind, channel, to, account_id, error,
+                          attempts, created_at, status open|resent, resent_message_id}
+    preferences          {_id: account_id, language, channels, kinds, quiet_hours, consent,
+                          consent_at, updated_at}
+    recipients           {_id: phone, seq, at}: serialises concurrent limit checks
+    subscriptions        {_id, account_id, student_iin, student_name, phone, kinds, created_at}:
+                          a parent's paid SMS subscriptions (not broker bindings)
+    phone_confirmations  {_id, account_id, phone, code_hash, attempts, expires_at, confirmed_at}
+    confirmed_phones     {_id: "<account>|<phone>", account_id, phone, confirmed_at}
+    journal_grades       {_id: grade_id, student_iin, subject, grade, kind, recorded_at,
+                          period (the digest's closing moment), received_at, version}
+    digests              {_id: "<subscription>|<period>", status, message_id, at}: one per
+                          subscription and period, whatever runs the task or how often
+    balances             {_id: account_id, balance (KZT), run_out_notified, run_outs, updated_at}
+    balance_ledger       {_id: sortable id, account_id, kind top_up|charge, amount,
+                          balance_after, at, ref (top-up id or message id), segments}
+    top_ups              {_id: hash(account, Idempotency-Key), account_id, amount, currency,
+                          payment_id, adapter, status, created_at}
+    conversations        {_id, parent_id, teacher_id, subject, created_at, last_message_at,
+                          unread: {parent: n, teacher: n}}
+    conversation_messages {_id, conversation_id, author_id, author_role, text, attachment,
+                          created_at, read_at}
+    attachments.files / attachments.chunks   GridFS bucket ``attachments``
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 
 from pymongo.client_session import ClientSession
@@ -50,6 +78,17 @@ STATUSES = (QUEUED, HELD, SENDING, SENT, DELIVERED, FAILED, *NOT_SENT)
 DEAD_LETTERS = "dead_letters"
 PREFERENCES = "preferences"
 RECIPIENTS = "recipients"  # one document per phone: serialises concurrent limit checks
+SUBSCRIPTIONS = "subscriptions"
+PHONE_CONFIRMATIONS = "phone_confirmations"
+CONFIRMED_PHONES = "confirmed_phones"
+JOURNAL_GRADES = "journal_grades"
+DIGESTS = "digests"
+BALANCES = "balances"
+LEDGER = "balance_ledger"
+TOP_UPS = "top_ups"
+CONVERSATIONS = "conversations"
+CONVERSATION_MESSAGES = "conversation_messages"
+ATTACHMENTS = "attachments"  # a GridFS bucket
 
 # What stored texts show instead of the code. Never a character a template uses itself.
 CODE_MASK = "••••••"
@@ -71,11 +110,39 @@ INDEXES = [
     Index(DEAD_LETTERS, [("created_at", -1)], name="dead_letters_newest"),
     # The per-phone documents only serialise limit checks: gone once no window needs them.
     Index(RECIPIENTS, [("at", 1)], name="recipients_ttl", expire_after_seconds=2 * 86400),
+    Index(
+        SUBSCRIPTIONS,
+        [("account_id", 1), ("student_iin", 1), ("phone", 1)],
+        unique=True,
+        name="one_subscription_per_phone",
+    ),
+    Index(SUBSCRIPTIONS, [("student_iin", 1), ("kinds", 1)], name="subscribers_of"),
+    Index(PHONE_CONFIRMATIONS, [("account_id", 1), ("created_at", -1)], name="conf_by_acc"),
+    Index(PHONE_CONFIRMATIONS, [("purge_at", 1)], name="conf_ttl", expire_after_seconds=0),
+    Index(JOURNAL_GRADES, [("student_iin", 1), ("period", 1)], name="grades_of_period"),
+    Index(DIGESTS, [("period", 1)], name="digests_of_period"),
+    Index(LEDGER, [("account_id", 1), ("_id", -1)], name="ledger_by_account"),
+    Index(TOP_UPS, [("account_id", 1), ("created_at", -1)], name="top_ups_by_account"),
+    Index(CONVERSATIONS, [("parent_id", 1), ("_id", -1)], name="conversations_of_parent"),
+    Index(CONVERSATIONS, [("teacher_id", 1), ("_id", -1)], name="conversations_of_teacher"),
+    Index(
+        CONVERSATION_MESSAGES,
+        [("conversation_id", 1), ("_id", -1)],
+        name="messages_of_conversation",
+    ),
 ]
+
+_sequence = itertools.count()  # orders ids made in the same microsecond by this process
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def sortable_id(now: dt.datetime) -> str:
+    """An id whose string order is creation order: pages need no second sort key."""
+    stamp = f"{now.astimezone(dt.UTC):%Y%m%d%H%M%S%f}"
+    return f"{stamp}-{next(_sequence) % 10**10:010d}-{uuid.uuid4().hex[:8]}"
 
 
 def new_message(

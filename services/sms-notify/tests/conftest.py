@@ -10,30 +10,17 @@ from types import SimpleNamespace
 import pytest
 
 from edu_common import accounts, mongo
-from edu_common.testing import TokenMinter
+from edu_common.testing import Clock, TokenMinter
 from sms_notify import app as notify_app
 from sms_notify import store
 from sms_notify.adapters.channels import Outgoing
-from sms_notify.domain.limits import Limits
 from sms_notify.settings import Settings
-from sms_notify.usecases import outgoing
 
 # A Monday 12:00 in Almaty (UTC+5): outside the default quiet hours.
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 PARENT = "acc-parent"
 PARENT_PHONE = "+77010000001"
 PARENT_EMAIL = "aigerim@example.kz"
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOON):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
 
 
 class FakeSms:
@@ -53,7 +40,7 @@ class FakeSms:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOON)
 
 
 @pytest.fixture
@@ -82,7 +69,6 @@ def app(settings, minter, clock, channels, mongo_client):
     )
     application.testing = True
     yield application
-    outgoing.configure(Limits())
     mongo_client.drop_database(settings.database)
 
 
@@ -106,6 +92,18 @@ def plain_db(mongo_db):
     """A fresh database with our indexes, for tests without the app."""
     mongo.ensure_indexes(mongo_db, [*store.INDEXES, *accounts.INDEXES])
     return mongo_db
+
+
+@pytest.fixture
+def make_deps(mongo_url):
+    """``make_deps(db, **fields)``: the service's Deps on ``db``, for tests without the app;
+    no channels unless given, the settings' defaults unless ``settings=`` is given."""
+
+    def make(db, **fields):
+        settings = fields.pop("settings", None) or Settings(mongo_url=mongo_url, database=db.name)
+        return notify_app.build_deps(settings, db=db, **{"channels": {}, **fields})
+
+    return make
 
 
 def add_account(db, account_id=PARENT, **fields) -> dict:

@@ -1,8 +1,9 @@
 """Fixtures and helpers of the subscription, balance, conversation and journal tests.
 
-Test modules import the fixtures by name (``from notify_school_support import *``): the folder's
-conftest.py belongs to the delivery core. The app under test is the service's Flask app factory
-with its blueprints, on SecantusDB, with tokens from a throw-away key.
+Test modules import the fixtures by name (``from notify_school_support import *``): they replace
+conftest.py's app with one on a Wednesday in November, the development population and a price
+per segment. The app under test is the service's own ``create_app``, on SecantusDB, with tokens
+from a throw-away key.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ import pytest
 from edu_common import accounts, consumer
 from edu_common.envelope import Envelope, EventType
 from edu_common.registry import JsonFileRegistry
-from edu_common.testing import TokenMinter
-from sms_notify import api_school, store, subscriptions_worker
+from edu_common.testing import Clock, TokenMinter
 from sms_notify import app as notify_app
-from sms_notify.domain.limits import Limits
+from sms_notify import store, worker
 from sms_notify.settings import Settings
-from sms_notify.settings_school import SchoolDeps, SchoolSettings
-from sms_notify.usecases import outgoing
 
 ROOT = Path(__file__).resolve().parents[3]
 POPULATION = ROOT / "dev" / "population.json"
@@ -34,16 +32,7 @@ FATHER_IIN = "850128314181"
 STRANGER_IIN = "880714327312"  # an adult who is nobody's parent of STUDENT_IIN
 UNKNOWN_STUDENT = "150101590017"  # a valid IIN the registry does not know
 
-
-class Clock:
-    def __init__(self, now: dt.datetime | None = None):
-        self.now = now or dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC)  # a Wednesday
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
+WEDNESDAY = dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC)  # 14:00 in Almaty
 
 
 def add_account(
@@ -83,9 +72,9 @@ def envelope(event: EventType, data: dict, **kw) -> Envelope:
     return Envelope.from_dict(event.make(data, **kw).to_dict())
 
 
-def handle(db, sub, env: Envelope) -> bool:
-    """Run a worker subscription's handler once, as the consumer does (inbox + transaction)."""
-    return consumer.handle_once(db, f"sms-notify.{sub.name}", sub, env)
+def handle(db, binding, env: Envelope) -> bool:
+    """Run a worker binding's handler once, as the consumer does (inbox + transaction)."""
+    return consumer.handle_once(db, f"sms-notify.{binding.name}", binding, env)
 
 
 def messages(db, **query) -> list[dict]:
@@ -94,12 +83,18 @@ def messages(db, **query) -> list[dict]:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(WEDNESDAY)
 
 
 @pytest.fixture
-def school_settings():
-    return SchoolSettings(price_per_segment=10, attachment_max_bytes=64 * 1024)
+def settings(mongo_url, mongo_db):
+    return Settings(
+        mongo_url=mongo_url,
+        database=mongo_db.name,
+        amqp_url="amqp://unused/",
+        price_per_segment=10,
+        attachment_max_bytes=64 * 1024,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -113,24 +108,18 @@ def minter():
 
 
 @pytest.fixture
-def app(mongo_url, mongo_db, clock, minter, school_settings, registry):
-    """The service's own composition root, with the school deps given our settings and registry."""
-    settings = Settings(mongo_url=mongo_url, database=mongo_db.name, amqp_url="amqp://unused/")
+def app(settings, mongo_db, clock, minter, registry):
+    """The service's own composition root, given our settings, clock and registry."""
     application = notify_app.create_app(
-        settings, verifier=minter.verifier, clock=clock, channels={}, db=mongo_db
+        settings, verifier=minter.verifier, clock=clock, channels={}, db=mongo_db, registry=registry
     )
     application.testing = True
-    base = application.extensions["sms-notify"]
-    application.extensions[api_school.EXTENSION] = SchoolDeps(
-        base, school_settings, registry=registry
-    )
-    yield application
-    outgoing.configure(Limits())
+    return application
 
 
 @pytest.fixture
-def school(app):
-    return app.extensions[api_school.EXTENSION]
+def deps(app):
+    return app.extensions["sms-notify"]
 
 
 @pytest.fixture
@@ -139,13 +128,14 @@ def client(app):
 
 
 @pytest.fixture
-def db(school):
-    return school.db
+def db(deps):
+    return deps.db
 
 
 @pytest.fixture
-def worker_subs(school):
-    return {sub.name: sub for sub in subscriptions_worker.subscriptions(school)}
+def worker_bindings(deps):
+    """The journal's bindings by name, as the worker consumes them."""
+    return {binding.name: binding for binding in worker.journal_bindings(deps)}
 
 
 def key() -> dict:
@@ -157,9 +147,9 @@ __all__ = [
     "client",
     "clock",
     "db",
+    "deps",
     "minter",
     "registry",
-    "school",
-    "school_settings",
-    "worker_subs",
+    "settings",
+    "worker_bindings",
 ]

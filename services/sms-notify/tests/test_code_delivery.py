@@ -8,21 +8,20 @@ import threading
 import uuid
 from pathlib import Path
 
-import pika
 import pytest
 
 from edu_common import consumer, mongo
-from sms_notify import store
+from edu_common.testing import envelope, publish
+from sms_notify import events, store
 from sms_notify.adapters.smsc import SmscChannel
+from sms_notify.app import build_channels
 from sms_notify.settings import Settings
 from sms_notify.usecases import delivery
-from sms_notify.worker import build_channels, subscriptions
+from sms_notify.worker import notification_bindings
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
-EXCHANGE = "identity.internal"
-ROUTING_KEY = "identity.code.requested.v1"
 
 
 @pytest.fixture
@@ -44,12 +43,13 @@ def settings(inbox, mongo_url, amqp_url) -> Settings:
 
 
 @pytest.fixture
-def run_worker(mongo_db, amqp_url, wait_until):
+def run_worker(settings, mongo_db, amqp_url, wait_until, make_deps):
     mongo.ensure_indexes(mongo_db, [*store.INDEXES, *consumer.INDEXES])
     started: list[tuple[consumer.Worker, threading.Thread]] = []
 
     def start(channels) -> consumer.Worker:
-        worker = consumer.Worker("sms-notify", mongo_db, amqp_url, subscriptions(channels))
+        deps = make_deps(mongo_db, settings=settings, channels=channels)
+        worker = consumer.Worker("sms-notify", mongo_db, amqp_url, notification_bindings(deps))
         thread = threading.Thread(target=worker.run, name="sms-notify-worker", daemon=True)
         thread.start()
         started.append((worker, thread))
@@ -65,15 +65,9 @@ def run_worker(mongo_db, amqp_url, wait_until):
 
 def code_event(**data) -> dict:
     now = dt.datetime.now(dt.UTC)
-    return {
-        "id": str(uuid.uuid4()),
-        "type": "identity.code.requested",
-        "version": 1,
-        "occurred_at": now.isoformat(),
-        "source": "identity",
-        "correlation_id": uuid.uuid4().hex,
-        "causation_id": None,
-        "data": {
+    return envelope(
+        events.CODE_REQUESTED,
+        {
             "challenge_id": uuid.uuid4().hex,
             "purpose": "email_confirmation",
             "channel": "email",
@@ -84,29 +78,9 @@ def code_event(**data) -> dict:
             "account_id": None,
             **data,
         },
-    }
-
-
-def publish(amqp_url: str, *envelopes: dict) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.exchange_declare(EXCHANGE, "topic", durable=True)
-        channel.confirm_delivery()
-        for envelope in envelopes:
-            channel.basic_publish(
-                EXCHANGE,
-                ROUTING_KEY,
-                json.dumps(envelope).encode(),
-                pika.BasicProperties(
-                    content_type="application/json",
-                    message_id=envelope["id"],
-                    type=ROUTING_KEY,
-                    delivery_mode=2,
-                ),
-            )
-    finally:
-        connection.close()
+        occurred_at=now.isoformat(),
+        correlation_id=uuid.uuid4().hex,
+    )
 
 
 def stored(db, event: dict) -> dict | None:
@@ -126,7 +100,7 @@ def test_an_email_code_arrives_in_russian(
 ):
     run_worker(build_channels(settings))
     event = code_event(to="mother@example.kz")
-    publish(amqp_url, event)
+    publish(amqp_url, events.CODE_REQUESTED, event)
 
     [mail] = wait_until(lambda: inbox.messages("mother@example.kz"), message="the e-mail")
     assert mail["channel"] == "email"
@@ -141,7 +115,7 @@ def test_an_email_code_arrives_in_russian(
 def test_an_sms_code_arrives_in_kazakh(settings, inbox, run_worker, mongo_db, amqp_url, wait_until):
     run_worker(build_channels(settings))
     event = code_event(purpose="login", channel="sms", to="+77011234567", language="kk")
-    publish(amqp_url, event)
+    publish(amqp_url, events.CODE_REQUESTED, event)
 
     [sms] = wait_until(lambda: inbox.messages("+77011234567"), message="the SMS")
     assert sms["channel"] == "sms"
@@ -158,7 +132,7 @@ def test_an_event_delivered_twice_sends_one_message(
     run_worker(build_channels(settings))
     first = code_event(to="twice@example.kz")
     marker = code_event(to="marker@example.kz")
-    publish(amqp_url, first, first, marker)
+    publish(amqp_url, events.CODE_REQUESTED, first, first, marker)
 
     wait_until(lambda: inbox.messages("marker@example.kz"), message="the marker e-mail")
     assert len(inbox.messages("twice@example.kz")) == 1
@@ -178,7 +152,7 @@ def test_a_provider_outage_leaves_the_message_queued_until_the_sweep(
     channels["sms"] = SmscChannel(f"http://127.0.0.1:{unused_port}", "dev", "dev")  # nobody there
     run_worker(channels)
     event = code_event(purpose="password_reset", channel="sms", to="+77017654321")
-    publish(amqp_url, event)
+    publish(amqp_url, events.CODE_REQUESTED, event)
 
     def first_attempt_failed():
         message = stored(mongo_db, event)

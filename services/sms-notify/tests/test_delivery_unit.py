@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from edu_common import mongo
 from edu_common.envelope import Envelope
+from edu_common.testing import Clock
 from sms_notify import store
 from sms_notify.adapters.channels import Outgoing, PermanentError, TransientError
 from sms_notify.events import CodeRequested
@@ -25,17 +26,6 @@ POLICY = delivery.Policy(
     backoff_max=dt.timedelta(minutes=10),
     lease=dt.timedelta(seconds=60),
 )
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = T0):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
 
 
 class FakeChannel:
@@ -94,7 +84,7 @@ def queue_message(db, *, channel="sms", to="+77011234567", expires_at=None) -> s
 def test_a_sent_message_reaches_the_channel_with_the_code_and_forgets_it(db):
     channel = FakeChannel()
     message_id = queue_message(db)
-    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock()) == store.SENT
+    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock(T0)) == store.SENT
     [sent] = channel.sent
     assert sent.body == f"Растау коды: {CODE}. Оны ешкімге айтпаңыз."
     assert (sent.id, sent.to) == (message_id, "+77011234567")
@@ -105,12 +95,12 @@ def test_a_sent_message_reaches_the_channel_with_the_code_and_forgets_it(db):
     assert "secret" not in doc and "lease_until" not in doc and "claim" not in doc
     assert CODE not in json.dumps(doc, default=str)
     # Sent is final: nothing claims it again.
-    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock()) is None
+    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock(T0)) is None
     assert len(channel.sent) == 1
 
 
 def test_transient_failures_back_off_then_give_up(db):
-    clock = Clock()
+    clock = Clock(T0)
     channel = FakeChannel(*(TransientError(f"SMSC HTTP 503 for {CODE}") for _ in range(3)))
     message_id = queue_message(db)
     channels = {"sms": channel}
@@ -147,7 +137,7 @@ def test_backoff_grows_and_is_capped():
 def test_a_permanent_failure_fails_at_once_without_the_recipient_in_the_error(db):
     channel = FakeChannel(PermanentError("SMSC error 7: invalid number +77011234567"))
     message_id = queue_message(db)
-    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock()) == store.FAILED
+    assert delivery.deliver(db, {"sms": channel}, message_id, clock=Clock(T0)) == store.FAILED
     doc = store.find(db, message_id)
     assert doc["status"] == store.FAILED and doc["attempts"] == 1
     assert doc["last_error"] == "SMSC error 7: invalid number <recipient>"
@@ -157,7 +147,7 @@ def test_a_permanent_failure_fails_at_once_without_the_recipient_in_the_error(db
 def test_an_unexpected_adapter_error_is_tried_again(db):
     channel = FakeChannel(RuntimeError("bug"))
     message_id = queue_message(db)
-    clock = Clock()
+    clock = Clock(T0)
     assert delivery.deliver(db, {"sms": channel}, message_id, clock=clock) == store.QUEUED
     clock.advance(seconds=5)
     assert delivery.deliver(db, {"sms": channel}, message_id, clock=clock) == store.SENT
@@ -174,12 +164,12 @@ def test_an_expired_code_is_not_sent(db):
 
 def test_a_channel_without_an_adapter_fails_the_message(db):
     message_id = queue_message(db, channel="email", to="parent@example.kz")
-    assert delivery.deliver(db, {"sms": FakeChannel()}, message_id, clock=Clock()) == store.FAILED
+    assert delivery.deliver(db, {"sms": FakeChannel()}, message_id, clock=Clock(T0)) == store.FAILED
 
 
 def test_a_crashed_workers_message_is_taken_over_after_its_lease(db):
     message_id = queue_message(db)
-    clock = Clock()
+    clock = Clock(T0)
     crashed = delivery.claim(db, message_id, clock(), POLICY)  # claimed, then the worker died
     assert crashed["status"] == store.SENDING
     channel = FakeChannel()
@@ -198,7 +188,7 @@ def test_a_crashed_workers_message_is_taken_over_after_its_lease(db):
 
 
 def test_sweep_takes_only_what_is_due(db):
-    clock = Clock()
+    clock = Clock(T0)
     due = queue_message(db, to="+77010000001")
     later = queue_message(db, to="+77010000002")
     db[store.MESSAGES].update_one(
@@ -233,11 +223,12 @@ def event(**changes) -> Envelope:
     )
 
 
-def test_the_handler_stores_one_message_per_event_and_sends_after_commit(db):
+def test_the_handler_stores_one_message_per_event_and_sends_after_commit(db, make_deps):
     channel = FakeChannel()
+    deps = make_deps(db, channels={"sms": channel})
     envelope = event()
     ctx = FakeContext(db)
-    on_code_requested(envelope, ctx, channels={"sms": channel})
+    on_code_requested(deps, envelope, ctx)
     doc = db[store.MESSAGES].find_one({"event_id": envelope.id})
     assert doc["status"] == store.QUEUED and doc["secret"] == {"code": CODE}
     assert channel.sent == []  # nothing leaves before the transaction has committed
@@ -246,7 +237,7 @@ def test_the_handler_stores_one_message_per_event_and_sends_after_commit(db):
     assert [m.body for m in channel.sent] == [f"Код для входа: {CODE}. Никому не сообщайте его."]
 
     again = FakeContext(db)
-    on_code_requested(envelope, again, channels={"sms": channel})
+    on_code_requested(deps, envelope, again)
     assert again.after == []
     assert db[store.MESSAGES].count_documents({"event_id": envelope.id}) == 1
 

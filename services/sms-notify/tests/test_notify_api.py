@@ -7,9 +7,9 @@ import json
 import pytest
 
 from edu_common.mongo import in_transaction
-from sms_notify import api, store
+from sms_notify import store
 from sms_notify.adapters.channels import PermanentError
-from sms_notify.usecases import delivery, outgoing
+from sms_notify.usecases import delivery, delivery_reports, outgoing
 
 ADMIN = "acc-admin"
 
@@ -32,11 +32,11 @@ def problem(r, status, code):
     return r.json
 
 
-def message(db, clock, *, to="+77010000001", account_id="acc-parent", kind="queue", event=None):
+def message(deps, clock, *, to="+77010000001", account_id="acc-parent", kind="queue", event=None):
     return in_transaction(
-        db,
+        deps.db,
         lambda s: outgoing.enqueue(
-            db, s, event_id=event or f"ev-{clock().isoformat()}-{to}", kind=kind, to=to,
+            deps, s, event_id=event or f"ev-{clock().isoformat()}-{to}", kind=kind, to=to,
             channel="sms", language="ru", template="kg_queue_changed",
             params={"child_first_name": "Әлихан", "child_iin_masked": "********2034",
                     "queue_number": 3, "previous_queue_number": 9},
@@ -122,13 +122,13 @@ def test_codes_and_security_cannot_be_muted(client, parent, kind):
 
 
 def test_my_messages_are_mine_newest_first_paginated_and_codes_masked(
-    client, parent, db, clock, minter, h
+    client, parent, db, clock, minter, h, deps
 ):
     ids = []
     for _ in range(3):
-        ids.append(message(db, clock).id)
+        ids.append(message(deps, clock).id)
         clock.advance(minutes=1)
-    message(db, clock, to="+77019999999", account_id="acc-other")  # someone else's
+    message(deps, clock, to="+77019999999", account_id="acc-other")  # someone else's
     code = store.new_message(
         event_id="code-1", kind="code", purpose="login", channel="sms", to=h.PARENT_PHONE,
         language="ru", subject=None, body=f"Код: {store.CODE_MASK}", secret={"code": "482913"},
@@ -147,16 +147,16 @@ def test_my_messages_are_mine_newest_first_paginated_and_codes_masked(
     problem(client.get("/me/messages?limit=0", headers=parent), 422, "validation_failed")
 
 
-def test_admins_see_the_messages_to_a_phone(client, admin, db, clock):
-    message(db, clock)
-    message(db, clock, to="+77019999999", account_id=None)
+def test_admins_see_the_messages_to_a_phone(client, admin, db, clock, deps):
+    message(deps, clock)
+    message(deps, clock, to="+77019999999", account_id=None)
     r = client.get("/messages", query_string={"to": "+77019999999"}, headers=admin)
     assert [m["to"] for m in r.json["items"]] == ["+77019999999"]
     problem(client.get("/messages", headers=admin), 422, "validation_failed")
 
 
-def test_a_dead_letter_is_listed_and_resent_exactly_once(client, admin, db, clock, channels):
-    failed = message(db, clock)
+def test_a_dead_letter_is_listed_and_resent_exactly_once(client, admin, db, clock, channels, deps):
+    failed = message(deps, clock)
     channels["sms"].failures.append(PermanentError("SMSC HTTP 400"))
     delivery.deliver(db, channels, failed.id, clock=clock)
     r = client.get("/dead-letters", headers=admin)
@@ -179,11 +179,14 @@ def test_a_dead_letter_is_listed_and_resent_exactly_once(client, admin, db, cloc
 
 
 def sign(body: bytes, secret: str) -> dict:
-    return {"X-Signature": api.signature(secret, body), "Content-Type": "application/json"}
+    return {
+        "X-Signature": delivery_reports.signature(secret, body),
+        "Content-Type": "application/json",
+    }
 
 
 def test_delivery_reports_need_the_signature_and_apply_once(client, db, clock, channels, deps):
-    sent = message(db, clock)
+    sent = message(deps, clock)
     delivery.deliver(db, channels, sent.id, clock=clock)
     body = json.dumps({"reports": [{"id": "smsc-1", "status": "1"},
                                    {"id": "unknown", "status": "DELIVRD"},

@@ -21,7 +21,7 @@ from notify_school_support import (
 )
 
 from sms_notify import journal, store
-from sms_notify.usecases import balance, subscriptions
+from sms_notify.usecases import balance
 
 
 def test_needs_a_citizen_token(client, db, minter):
@@ -99,10 +99,10 @@ def test_ledger_is_paginated_and_private(client, db, minter):
     assert client.get("/balance", headers=h).json["balance"] == 600
 
 
-def test_concurrent_sends_never_overdraw(school, db, worker_subs, client, minter):
+def test_concurrent_sends_never_overdraw(deps, db, worker_bindings, client, minter):
     """Twelve homework events at once on a balance that pays for a few: the rest are unpaid."""
     account = add_account(db)
-    db[subscriptions.SUBSCRIPTIONS].insert_one(
+    db[store.SUBSCRIPTIONS].insert_one(
         {
             "_id": "sub-1",
             "account_id": account,
@@ -116,7 +116,7 @@ def test_concurrent_sends_never_overdraw(school, db, worker_subs, client, minter
     top_up = 100
     h = {**minter.headers(account), **key()}
     assert client.post("/balance/top-ups", json={"amount": top_up}, headers=h).status_code == 201
-    sub = worker_subs["journal-homework"]
+    binding = worker_bindings["journal-homework"]
     errors: list[Exception] = []
 
     def send(i: int) -> None:
@@ -128,7 +128,7 @@ def test_concurrent_sends_never_overdraw(school, db, worker_subs, client, minter
             "assigned_at": dt.datetime(2026, 11, 18, 8, 0, tzinfo=dt.UTC),
         }
         try:
-            handle(db, sub, envelope(journal.HOMEWORK_ASSIGNED, data))
+            handle(db, binding, envelope(journal.HOMEWORK_ASSIGNED, data))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -146,17 +146,17 @@ def test_concurrent_sends_never_overdraw(school, db, worker_subs, client, minter
     assert left >= 0
     assert spent <= top_up and spent + left == top_up
     assert unpaid, "the balance paid for everything: the test proves nothing"
-    charges = list(db[balance.LEDGER].find({"account_id": account, "kind": "charge"}))
+    charges = list(db[store.LEDGER].find({"account_id": account, "kind": "charge"}))
     assert sorted(c["ref"] for c in charges) == sorted(m["_id"] for m in sent)
     assert len(messages(db, kind="balance", channel="email")) == 2  # receipt + one run-out
 
 
-def test_a_different_account_is_never_charged(db, worker_subs):
+def test_a_different_account_is_never_charged(db, worker_bindings):
     payer = add_account(db)
     other = add_account(db)
     for acc, amount in ((payer, 0), (other, 1000)):
-        db[balance.BALANCES].insert_one({"_id": acc, "balance": amount})
-    db[subscriptions.SUBSCRIPTIONS].insert_one(
+        db[store.BALANCES].insert_one({"_id": acc, "balance": amount})
+    db[store.SUBSCRIPTIONS].insert_one(
         {
             "_id": uuid.uuid4().hex,
             "account_id": payer,
@@ -173,7 +173,7 @@ def test_a_different_account_is_never_charged(db, worker_subs):
         "text": "§3",
         "assigned_at": dt.datetime(2026, 11, 18, 8, 0, tzinfo=dt.UTC),
     }
-    handle(db, worker_subs["journal-homework"], envelope(journal.HOMEWORK_ASSIGNED, data))
+    handle(db, worker_bindings["journal-homework"], envelope(journal.HOMEWORK_ASSIGNED, data))
     assert balance.current(db, other) == 1000
     assert messages(db, kind="homework")[0]["status"] == store.NO_BALANCE
 
@@ -195,4 +195,4 @@ def test_concurrent_first_top_ups_are_all_credited(client, db, minter):
         t.join(timeout=60)
     assert codes == [201] * 4
     assert client.get("/balance", headers=h).json["balance"] == 100 + 200 + 300 + 400
-    assert db[balance.LEDGER].count_documents({"account_id": account}) == 4
+    assert db[store.LEDGER].count_documents({"account_id": account}) == 4

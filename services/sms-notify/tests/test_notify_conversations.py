@@ -13,6 +13,7 @@ import gridfs
 from notify_school_support import *  # noqa: F403 - fixtures
 from notify_school_support import add_account, key, messages
 
+from sms_notify import store
 from sms_notify.usecases import conversations
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000
@@ -181,7 +182,7 @@ def test_attachments_are_checked_by_content(client, db, minter):
     assert texts == ["Добрый день!"]
 
 
-def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, school):
+def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, deps):
     _parent, teacher, ph, _th = people(db, minter)
     r = client.post(
         "/conversations",
@@ -194,12 +195,12 @@ def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, sch
         content_type="multipart/form-data",
     )
     kept = r.json["message"]["attachment"]["file_id"]
-    bucket = gridfs.GridFSBucket(db, conversations.BUCKET)
+    bucket = gridfs.GridFSBucket(db, store.ATTACHMENTS)
     orphan = bucket.upload_from_stream("o.pdf", PDF, metadata={"message_id": "never-stored"})
     young = bucket.upload_from_stream("y.pdf", PDF, metadata={"message_id": "being-written"})
     old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     db["attachments.files"].update_many({"_id": {"$ne": young}}, {"$set": {"uploadDate": old}})
-    assert conversations.sweep_orphans(school) == 1
+    assert conversations.sweep_orphans(deps) == 1
     left = {str(f["_id"]) for f in db["attachments.files"].find()}
     assert left == {kept, str(young)}
     assert str(orphan) not in left

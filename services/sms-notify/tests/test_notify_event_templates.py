@@ -8,6 +8,7 @@ import pytest
 
 from sms_notify import templates
 from sms_notify.domain.segments import count
+from sms_notify.settings import Settings
 from sms_notify.usecases import notifications
 
 AT = dt.datetime(2026, 3, 5, 4, 0, tzinfo=dt.UTC)
@@ -41,7 +42,7 @@ SAMPLE = {
 
 
 def params_for(route: notifications.Route) -> dict:
-    params = notifications.template_values(SAMPLE)
+    params = notifications.template_values(SAMPLE, Settings().tz)
     if route.params:
         params.update(route.params(SAMPLE))
     return params

@@ -5,20 +5,21 @@ redelivered event that still makes one message."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
-import uuid
 
-import pika
 import pytest
 import requests
 
 from edu_common import accounts, consumer, mongo
+from edu_common.testing import envelope, publish
 from sms_notify import events, store
-from sms_notify.adapters.channels import TransientError
+from sms_notify.adapters.channels import Outgoing, TransientError
+from sms_notify.adapters.mobizon import MobizonChannel
+from sms_notify.adapters.smsc import SmscChannel
+from sms_notify.app import build_channels
 from sms_notify.settings import Settings
 from sms_notify.usecases import delivery
-from sms_notify.worker import build_channels, subscriptions
+from sms_notify.worker import notification_bindings
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +39,12 @@ def settings(inbox, mongo_url, amqp_url) -> Settings:
 
 
 @pytest.fixture
-def worker(settings, mongo_db, amqp_url, wait_until):
+def worker(settings, mongo_db, amqp_url, wait_until, make_deps):
     """The consumer and the delivery sweep, as the worker process runs them."""
     mongo.ensure_indexes(mongo_db, [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES])
     channels = build_channels(settings)
-    w = consumer.Worker("sms-notify", mongo_db, amqp_url, subscriptions(channels))
+    deps = make_deps(mongo_db, settings=settings, channels=channels)
+    w = consumer.Worker("sms-notify", mongo_db, amqp_url, notification_bindings(deps))
     stop = threading.Event()
 
     def sweep():
@@ -59,41 +61,6 @@ def worker(settings, mongo_db, amqp_url, wait_until):
     for t in threads:
         t.join(timeout=15)
         assert not t.is_alive(), "a worker thread did not stop"
-
-
-def envelope(event_type, data: dict) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": event_type.type,
-        "version": event_type.version,
-        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
-        "source": event_type.service,
-        "correlation_id": None,
-        "causation_id": None,
-        "data": data,
-    }
-
-
-def publish(amqp_url: str, event_type, *bodies: dict) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.exchange_declare(event_type.exchange, "topic", durable=True)
-        channel.confirm_delivery()
-        for body in bodies:
-            channel.basic_publish(
-                event_type.exchange,
-                event_type.routing_key,
-                json.dumps(body).encode(),
-                pika.BasicProperties(
-                    content_type="application/json",
-                    message_id=body["id"],
-                    type=event_type.routing_key,
-                    delivery_mode=2,
-                ),
-            )
-    finally:
-        connection.close()
 
 
 def account_changed(phone: str, language: str = "ru") -> dict:
@@ -213,10 +180,6 @@ def test_both_providers_down_then_back_sends_once_through_the_sweep(
 
 
 def test_the_adapters_and_the_dev_inbox_agree_on_sending_and_statuses(inbox):
-    from sms_notify.adapters.channels import Outgoing
-    from sms_notify.adapters.mobizon import MobizonChannel
-    from sms_notify.adapters.smsc import SmscChannel
-
     sms = Outgoing(id="ab" * 16, channel="sms", to="+77015550009", body="Сәлем, әлем")
     mobizon = MobizonChannel(inbox.url, "dev")
     smsc = SmscChannel(inbox.smsc_url, "dev", "dev")

@@ -15,15 +15,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notify_school_support import STUDENT_IIN, Clock
+from notify_school_support import POPULATION, STUDENT_IIN
 
 from edu_common import accounts, consumer, mongo
-from sms_notify import journal, store, subscriptions_worker
+from edu_common.registry import JsonFileRegistry
+from edu_common.testing import Clock
+from sms_notify import journal, store
+from sms_notify.app import build_deps, indexes
 from sms_notify.settings import Settings
-from sms_notify.settings_school import SchoolDeps, SchoolSettings
 from sms_notify.tools import journal as tool
 from sms_notify.usecases import balance, delivery, subscriptions
-from sms_notify.worker import build_deps
+from sms_notify.worker import journal_bindings
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,7 @@ NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # Monday 12:00 in Almaty: n
 
 
 @pytest.fixture
-def school(inbox, mongo_url, mongo_db, amqp_url, registry):
+def deps(inbox, mongo_url, mongo_db, amqp_url):
     settings = Settings(
         mongo_url=mongo_url,
         database=mongo_db.name,
@@ -40,29 +42,19 @@ def school(inbox, mongo_url, mongo_db, amqp_url, registry):
         smtp_port=inbox.smtp_port,
         smsc_url=inbox.smsc_url,
         mobizon_url=inbox.url,
+        price_per_segment=10,
     )
-    base = build_deps(settings, db=mongo_db, clock=Clock(NOON))
-    mongo.ensure_indexes(
-        mongo_db,
-        [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES, *subscriptions_worker.INDEXES],
+    mongo.ensure_indexes(mongo_db, indexes())
+    return build_deps(
+        settings, db=mongo_db, clock=Clock(NOON), registry=JsonFileRegistry(POPULATION)
     )
-    return SchoolDeps(base, SchoolSettings(price_per_segment=10), registry=registry)
 
 
 @pytest.fixture
-def registry():
-    from notify_school_support import POPULATION
-
-    from edu_common.registry import JsonFileRegistry
-
-    return JsonFileRegistry(POPULATION)
-
-
-@pytest.fixture
-def worker(school, amqp_url, wait_until):
-    subs = [accounts.subscription(), *subscriptions_worker.subscriptions(school)]
-    w = consumer.Worker("sms-notify", school.db, amqp_url, subs)
-    thread = threading.Thread(target=w.run, name="sms-notify-school-worker", daemon=True)
+def worker(deps, amqp_url, wait_until):
+    bindings = [accounts.subscription(), *journal_bindings(deps)]
+    w = consumer.Worker("sms-notify", deps.db, amqp_url, bindings)
+    thread = threading.Thread(target=w.run, name="sms-notify-journal-worker", daemon=True)
     thread.start()
     wait_until(w.ready.is_set, timeout=30, message="consumer ready")
     yield w
@@ -72,9 +64,9 @@ def worker(school, amqp_url, wait_until):
 
 
 def test_homework_event_reaches_the_phone_once_and_is_paid(
-    school, worker, amqp_url, inbox, wait_until
+    deps, worker, amqp_url, inbox, wait_until
 ):
-    db = school.db
+    db = deps.db
     # identity's account copy comes over the broker.
     tool.publish(
         amqp_url,
@@ -91,9 +83,9 @@ def test_homework_event_reaches_the_phone_once_and_is_paid(
         },
     )
     wait_until(lambda: accounts.get(db, "acc-mother"), timeout=30, message="account copy")
-    sub = subscriptions.create(school, "acc-mother", STUDENT_IIN, PHONE, ["homework"])
+    sub = subscriptions.create(deps, "acc-mother", STUDENT_IIN, PHONE, ["homework"])
     assert sub["phone"] == PHONE
-    balance.top_up(school, "acc-mother", 200, "top-up-key-1")
+    balance.top_up(deps, "acc-mother", 200, "top-up-key-1")
 
     # The dev tool, as a developer runs it; then the same envelope once more (a redelivery).
     assert (
@@ -153,7 +145,7 @@ def test_homework_event_reaches_the_phone_once_and_is_paid(
 
     # Delivery is the core's: its sweep sends through SMSC to the dev inbox.
     def delivered():
-        delivery.sweep(db, school.base.channels, policy=school.base.policy, clock=school.base.clock)
+        delivery.sweep(db, deps.channels, policy=deps.policy, clock=deps.clock)
         return len(inbox.messages(PHONE)) >= 3
 
     wait_until(delivered, timeout=30, message="SMS in the dev inbox")

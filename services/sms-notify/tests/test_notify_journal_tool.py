@@ -1,4 +1,5 @@
-"""The journal's contract and the development tool's payloads, without a broker; the settings."""
+"""The journal's contract and the development tool's payloads, without a broker; the settings
+of subscriptions and the digest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from marshmallow import ValidationError
 
 from edu_common.config import ConfigError
 from sms_notify import journal
-from sms_notify.settings_school import SchoolSettings
+from sms_notify.settings import Settings
 from sms_notify.tools import journal as tool
 
 STUDENT = "081009542946"
@@ -70,29 +71,27 @@ def test_the_tool_reports_an_unreachable_broker(unused_port, capsys):
     assert "not published" in capsys.readouterr().err
 
 
-def test_settings_from_the_environment(monkeypatch):
-    for name, value in {
+def test_settings_from_the_environment():
+    environ = {
         "SMS_PRICE_PER_SEGMENT": "12",
         "DIGEST_WEEKDAY": "Friday",
         "DIGEST_TIME": "17:30",
         "ATTACHMENT_MAX_BYTES": "1000",
         "PAYMENT_ADAPTER": "dev",
-    }.items():
-        monkeypatch.setenv(name, value)
-    s = SchoolSettings.from_env()
+    }
+    s = Settings.from_env(environ=environ)
     assert s.price_per_segment == 12 and s.digest_weekday == 4
     assert s.digest_time == dt.time(17, 30) and s.attachment_max_bytes == 1000
     assert "pepper" not in repr(s)
-    monkeypatch.setenv("DIGEST_WEEKDAY", "someday")
     with pytest.raises(ConfigError):
-        SchoolSettings.from_env()
-    monkeypatch.setenv("DIGEST_WEEKDAY", "sun")
-    monkeypatch.setenv("DIGEST_TIMEZONE", "Mars/Olympus")
+        Settings.from_env(environ={**environ, "DIGEST_WEEKDAY": "someday"})
     with pytest.raises(ConfigError):
-        SchoolSettings.from_env()
+        Settings.from_env(environ={**environ, "TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError):
+        Settings.from_env(environ={**environ, "SMS_PRICE_PER_SEGMENT": "-1"})
 
 
 def test_default_settings():
-    s = SchoolSettings()
+    s = Settings()
     assert (s.digest_weekday, s.digest_time, s.timezone) == (6, dt.time(18, 0), "Asia/Almaty")
     assert s.attachment_max_bytes == 5 * 1024 * 1024

@@ -22,15 +22,14 @@ PARAMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def limits():
-    outgoing.configure(Limits(codes_per_window=5, sms_per_day=3))
-    yield
-    outgoing.configure(Limits())
+@pytest.fixture
+def deps(plain_db, make_deps):
+    """The service's deps on a plain database, with a daily cap of three SMS per phone."""
+    return make_deps(plain_db, limits=Limits(codes_per_window=5, sms_per_day=3))
 
 
 def enqueue(
-    db,
+    deps,
     *,
     now=NOON,
     event_id=None,
@@ -44,9 +43,9 @@ def enqueue(
     **kw,
 ):
     return in_transaction(
-        db,
+        deps.db,
         lambda s: outgoing.enqueue(
-            db,
+            deps,
             s,
             event_id=event_id or str(uuid.uuid4()),
             kind=kind,
@@ -63,15 +62,15 @@ def enqueue(
     )
 
 
-def test_a_message_is_rendered_counted_and_queued_once_per_event(plain_db, h):
+def test_a_message_is_rendered_counted_and_queued_once_per_event(deps, plain_db, h):
     h.add_account(plain_db)
-    first = enqueue(plain_db, event_id="ev-1")
+    first = enqueue(deps, event_id="ev-1")
     assert first.status == store.QUEUED and first.segments == 2 and first.language == "ru"
     doc = store.find(plain_db, first.id)
     assert doc["body"].startswith("Әлихан (********2034) поставлен(а) в очередь")
     assert doc["encoding"] == "UCS-2"
-    assert enqueue(plain_db, event_id="ev-1") is None  # a redelivered event: nothing new
-    assert enqueue(plain_db, event_id="ev-1", channel="email", to="a@example.kz").status == "queued"
+    assert enqueue(deps, event_id="ev-1") is None  # a redelivered event: nothing new
+    assert enqueue(deps, event_id="ev-1", channel="email", to="a@example.kz").status == "queued"
     assert plain_db[store.MESSAGES].count_documents({"event_id": "ev-1"}) == 2
 
 
@@ -84,9 +83,9 @@ def test_a_message_is_rendered_counted_and_queued_once_per_event(plain_db, h):
         ("sms", "", store.NO_RECIPIENT),
     ],
 )
-def test_a_bad_recipient_is_recorded_and_never_sent(plain_db, h, channel, to, status):
+def test_a_bad_recipient_is_recorded_and_never_sent(deps, plain_db, h, channel, to, status):
     h.add_account(plain_db)
-    result = enqueue(plain_db, channel=channel, to=to)
+    result = enqueue(deps, channel=channel, to=to)
     assert result.status == status
     doc = store.find(plain_db, result.id)
     assert doc["reason"] and "next_attempt_at" not in doc
@@ -94,29 +93,31 @@ def test_a_bad_recipient_is_recorded_and_never_sent(plain_db, h, channel, to, st
     assert delivery.sweep(plain_db, {"sms": sms, "email": sms}, clock=h.Clock(NOON)) == 0
 
 
-def test_a_template_missing_everywhere_is_an_error_not_a_silent_loss(plain_db):
+def test_a_template_missing_everywhere_is_an_error_not_a_silent_loss(deps, plain_db):
     with pytest.raises(templates.TemplateError):
-        enqueue(plain_db, template="no_such_template")
+        enqueue(deps, template="no_such_template")
     assert plain_db[store.MESSAGES].count_documents({}) == 0
 
 
-def test_muted_kinds_and_withdrawn_consent_suppress_all_but_codes_and_security(plain_db, h):
+def test_muted_kinds_and_withdrawn_consent_suppress_all_but_codes_and_security(deps, plain_db, h):
     h.add_account(plain_db)
     plain_db[store.PREFERENCES].insert_one({"_id": PARENT, "kinds": {"queue": False}})
-    assert enqueue(plain_db).status == store.SUPPRESSED
-    assert enqueue(plain_db, kind="referral").status == store.QUEUED
+    assert enqueue(deps).status == store.SUPPRESSED
+    assert enqueue(deps, kind="referral").status == store.QUEUED
     h.add_account(plain_db, notifications_consent=False)
-    assert enqueue(plain_db, kind="referral").status == store.SUPPRESSED
-    security = enqueue(plain_db, kind="security", template="password_changed", params={})
+    assert enqueue(deps, kind="referral").status == store.SUPPRESSED
+    security = enqueue(deps, kind="security", template="password_changed", params={})
     assert security.status == store.QUEUED
 
 
-def test_quiet_hours_hold_ordinary_messages_until_morning_and_the_sweep_releases_them(plain_db, h):
+def test_quiet_hours_hold_ordinary_messages_until_morning_and_the_sweep_releases_them(
+    deps, plain_db, h
+):
     h.add_account(plain_db)
     night = dt.datetime(2026, 3, 2, 18, 30, tzinfo=dt.UTC)  # 23:30 in Almaty
-    held = enqueue(plain_db, now=night)
+    held = enqueue(deps, now=night)
     urgent = enqueue(
-        plain_db,
+        deps,
         now=night,
         kind="security",
         template="account_locked",
@@ -133,17 +134,17 @@ def test_quiet_hours_hold_ordinary_messages_until_morning_and_the_sweep_releases
     assert store.find(plain_db, held.id)["status"] == store.SENT
 
 
-def test_own_quiet_hours_or_none(plain_db, h):
+def test_own_quiet_hours_or_none(deps, plain_db, h):
     h.add_account(plain_db)
     plain_db[store.PREFERENCES].insert_one({"_id": PARENT, "quiet_hours": {"enabled": False}})
     night = dt.datetime(2026, 3, 2, 18, 30, tzinfo=dt.UTC)
-    assert enqueue(plain_db, now=night).status == store.QUEUED
+    assert enqueue(deps, now=night).status == store.QUEUED
 
 
-def test_at_most_five_codes_per_phone_in_ten_minutes(plain_db):
+def test_at_most_five_codes_per_phone_in_ten_minutes(deps):
     def code(now):
         return enqueue(
-            plain_db,
+            deps,
             now=now,
             kind="code",
             template="login",
@@ -156,30 +157,30 @@ def test_at_most_five_codes_per_phone_in_ten_minutes(plain_db):
     assert code(NOON + dt.timedelta(minutes=10, seconds=1)).status == store.QUEUED
 
 
-def test_a_daily_cap_for_other_sms_but_not_for_security(plain_db):
-    statuses = [enqueue(plain_db, account_id=None).status for _ in range(4)]
+def test_a_daily_cap_for_other_sms_but_not_for_security(deps):
+    statuses = [enqueue(deps, account_id=None).status for _ in range(4)]
     assert statuses == [store.QUEUED] * 3 + [store.REJECTED_LIMIT]
     security = enqueue(
-        plain_db, account_id=None, kind="security", template="password_changed", params={}
+        deps, account_id=None, kind="security", template="password_changed", params={}
     )
     assert security.status == store.QUEUED
 
 
-def test_a_charge_that_cannot_be_paid_stores_the_message_unsent(plain_db):
+def test_a_charge_that_cannot_be_paid_stores_the_message_unsent(deps, plain_db):
     asked = []
 
     def charge(message_id, segments):
         asked.append((message_id, segments))
         return len(asked) == 1
 
-    paid = enqueue(plain_db, account_id=None, charge=charge)
-    unpaid = enqueue(plain_db, account_id=None, charge=charge)
+    paid = enqueue(deps, account_id=None, charge=charge)
+    unpaid = enqueue(deps, account_id=None, charge=charge)
     assert (paid.status, unpaid.status) == (store.QUEUED, store.NO_BALANCE)
     assert asked[0] == (paid.id, 2)
     assert store.find(plain_db, paid.id)["charged_segments"] == 2
     # Not charged when the limit already refused it, nor for urgent kinds.
     enqueue(
-        plain_db,
+        deps,
         account_id=None,
         kind="security",
         template="password_changed",
@@ -189,13 +190,13 @@ def test_a_charge_that_cannot_be_paid_stores_the_message_unsent(plain_db):
     assert len(asked) == 2
 
 
-def test_a_redelivered_paid_message_is_not_charged_twice(plain_db):
+def test_a_redelivered_paid_message_is_not_charged_twice(deps):
     asked = []
 
     def charge(message_id, segments):
         asked.append(message_id)
         return True
 
-    assert enqueue(plain_db, event_id="ev-paid", account_id=None, charge=charge).status == "queued"
-    assert enqueue(plain_db, event_id="ev-paid", account_id=None, charge=charge) is None
+    assert enqueue(deps, event_id="ev-paid", account_id=None, charge=charge).status == "queued"
+    assert enqueue(deps, event_id="ev-paid", account_id=None, charge=charge) is None
     assert len(asked) == 1

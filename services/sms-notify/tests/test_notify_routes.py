@@ -8,10 +8,11 @@ import uuid
 import pytest
 
 from edu_common import consumer
-from edu_common.consumer import Reject, Subscription
+from edu_common.consumer import Binding, Reject
 from edu_common.envelope import Envelope
-from sms_notify import store
+from sms_notify import events, store
 from sms_notify.usecases import notifications
+from sms_notify.worker import notification_bindings
 
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 NIGHT = dt.datetime(2026, 3, 2, 18, 30, tzinfo=dt.UTC)  # 23:30 in Almaty
@@ -42,19 +43,19 @@ def about(**extra) -> dict:
 
 
 @pytest.fixture
-def run(plain_db, h):
+def run(plain_db, h, make_deps):
     """Handle an event as the worker does: in a transaction, then the after-commit sends."""
     clock = h.Clock(NOON)
     sms, email = h.FakeSms("smsc"), h.FakeSms("smtp")
-    channels = {"sms": sms, "email": email}
+    deps = make_deps(plain_db, channels={"sms": sms, "email": email}, clock=clock)
 
     def handle(env: Envelope) -> None:
         route = notifications.BY_TYPE[f"{env.type}.v{env.version}"]
 
         def fn(e, ctx):
-            notifications.on_event(route, e, ctx, channels=channels, clock=clock)
+            notifications.on_event(deps, route, e, ctx)
 
-        consumer.handle_once(plain_db, "q", Subscription.on("t", [route.event], fn), env)
+        consumer.handle_once(plain_db, "q", Binding.on("t", [route.event], fn), env)
 
     handle.sms, handle.email, handle.clock = sms, email, clock
     return handle
@@ -175,8 +176,8 @@ def test_consent_withdrawn_then_given_newest_event_wins(plain_db, h):
             "identity",
             {"account_id": h.PARENT, "consent": "notifications", "given": given},
         )
-        sub = Subscription.on("c", [], notifications.on_consent_changed)
-        consumer.handle_once(plain_db, "c", sub, env)
+        binding = Binding.on("c", [], notifications.on_consent_changed)
+        consumer.handle_once(plain_db, "c", binding, env)
 
     consent(False, NOON)
     consent(True, NOON - dt.timedelta(minutes=1))  # older, arrives late: ignored
@@ -185,16 +186,13 @@ def test_consent_withdrawn_then_given_newest_event_wins(plain_db, h):
     assert plain_db[store.PREFERENCES].find_one({"_id": h.PARENT})["consent"] is True
 
 
-def test_the_worker_consumes_every_route():
-    from sms_notify import events
-    from sms_notify.worker import subscriptions
-
-    subs = subscriptions({})
-    names = [s.name for s in subs]
+def test_the_worker_consumes_every_route(plain_db, make_deps):
+    bindings = notification_bindings(make_deps(plain_db))
+    names = [b.name for b in bindings]
     assert len(names) == len(set(names))
-    bound = {key for s in subs for key in s.events}
+    bound = {key for b in bindings for key in b.events}
     for event in events.CONSUMED:
         assert (event.exchange, event.routing_key) in bound, event.routing_key
     assert ("kindergarten.internal", "kindergarten.escort.added.v1") in bound
     # All routed events share one queue: a handful of queues, not one per event kind.
-    assert len(subs) == 4 and "notifications" in names
+    assert len(bindings) == 4 and "notifications" in names

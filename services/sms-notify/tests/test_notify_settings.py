@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from edu_common.config import ConfigError
+from sms_notify.app import build_channels
 from sms_notify.settings import Settings
-from sms_notify.worker import build_channels
 
 VARS = [
     "MONGO_URL", "MONGO_DATABASE", "AMQP_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",

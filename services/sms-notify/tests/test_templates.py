@@ -10,9 +10,11 @@ import pytest
 from edu_common.envelope import Envelope
 from sms_notify import store, templates
 from sms_notify.events import CODE_PURPOSES
+from sms_notify.settings import Settings
 from sms_notify.usecases.notifications import code_message
 
 PARAMS = {"code": "123456", "minutes": 10, "valid_until": "05.12.2026 14:30"}
+TZ = Settings().tz  # the service's local time (TIMEZONE), Asia/Almaty unless set
 
 
 @pytest.mark.parametrize("purpose", CODE_PURPOSES)
@@ -95,7 +97,7 @@ def code_data(**changes) -> dict:
 def test_the_stored_message_has_the_code_masked_and_kept_apart():
     data = code_data()
     now = data["expires_at"] - dt.timedelta(minutes=10)
-    message = code_message(envelope(data, now), data, now)
+    message = code_message(envelope(data, now), data, now, TZ)
     assert "482913" not in message["body"] and "482913" not in message["subject"]
     assert store.CODE_MASK in message["body"]
     assert message["secret"] == {"code": "482913"}
@@ -110,7 +112,7 @@ def test_the_validity_is_counted_from_the_event_not_from_its_arrival():
     data = code_data(channel="sms", to="+77011234567", language="kk")
     occurred = data["expires_at"] - dt.timedelta(minutes=10)
     late = occurred + dt.timedelta(minutes=3)
-    message = code_message(envelope(data, occurred), data, late)
+    message = code_message(envelope(data, occurred), data, late, TZ)
     assert message["body"] == f"Растау коды: {store.CODE_MASK}. Оны ешкімге айтпаңыз."
     assert message["subject"] is None
 
@@ -119,15 +121,18 @@ def test_initial_password_shows_the_date_in_astana_time():
     expires = dt.datetime(2026, 12, 5, 9, 30, tzinfo=dt.UTC)
     data = code_data(purpose="initial_password", code="Xq7-pL2m", expires_at=expires)
     occurred = expires - dt.timedelta(days=14)
-    message = code_message(envelope(data, occurred), data, occurred)
+    message = code_message(envelope(data, occurred), data, occurred, TZ)
     assert "05.12.2026 14:30" in message["body"]
     assert "Xq7-pL2m" not in message["body"]
+    # The zone is the setting's, not fixed in the code.
+    in_utc = code_message(envelope(data, occurred), data, occurred, Settings(timezone="UTC").tz)
+    assert "05.12.2026 09:30" in in_utc["body"]
 
 
 def test_a_code_already_expired_on_arrival_is_neither_sent_nor_kept():
     data = code_data()
     occurred = data["expires_at"] - dt.timedelta(minutes=10)
-    message = code_message(envelope(data, occurred), data, data["expires_at"])
+    message = code_message(envelope(data, occurred), data, data["expires_at"], TZ)
     assert message["status"] == store.FAILED
     assert "secret" not in message
     assert "482913" not in str(message)
@@ -136,5 +141,5 @@ def test_a_code_already_expired_on_arrival_is_neither_sent_nor_kept():
 def test_a_requested_language_without_texts_is_recorded_with_the_fallback():
     data = code_data(language="de")
     now = dt.datetime.now(dt.UTC)
-    message = code_message(envelope(data, now), data, now)
+    message = code_message(envelope(data, now), data, now, TZ)
     assert (message["language"], message["requested_language"]) == ("en", "de")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import requests
 
@@ -62,6 +62,15 @@ class Channel(Protocol):
     def send(self, message: Outgoing) -> str | Receipt:
         """Hand the message to the provider; answers the provider's id for it (or a Receipt)."""
         ...
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    """A provider that answers about delivery (SMSC, Mobizon; SMTP does not)."""
+
+    provider: str
+
+    def status(self, provider_ids: list[str], to: str | None = None) -> list[Report]: ...
 
 
 def post_for_json(http, provider: str, url: str, *, data, timeout, params=None) -> dict:
@@ -154,3 +163,14 @@ class FailoverChannel:
 
     def by_name(self, name: str) -> Channel | None:
         return next((p for p in self.providers if p.provider == name), None)
+
+
+def provider_named(channel: Channel | None, name: str | None) -> Reporting | None:
+    """The provider of ``channel`` that took a message, if it can be asked about delivery."""
+    if channel is None or not name:
+        return None
+    if isinstance(channel, FailoverChannel):
+        found = channel.by_name(name)
+    else:
+        found = channel if channel.provider == name else None
+    return found if isinstance(found, Reporting) else None

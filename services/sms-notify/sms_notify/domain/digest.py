@@ -1,6 +1,6 @@
 """The weekly grades digest: when it runs, which grades it covers, what it says. Pure rules.
 
-A digest closes a period at each scheduled moment (default Sunday 18:00 Asia/Almaty): the
+A digest closes a period at each scheduled moment (default Sunday 18:00 local time): the
 period ending at moment M holds the grades recorded in (M - 7 days, M]. A grade that reaches us
 after its period's digest may already have been built goes into the next period instead, so
 every grade is reported once and none is lost. Periods are named by their closing moment.

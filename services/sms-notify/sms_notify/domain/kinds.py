@@ -15,3 +15,5 @@ KINDS = (
     "conversation",  # messages between parents and teachers
 )
 MUTABLE = tuple(k for k in KINDS if k not in URGENT)
+# What a parent may subscribe a phone to (paid, from the prepaid balance).
+SUBSCRIPTION_KINDS = ("grades_weekly", "homework")

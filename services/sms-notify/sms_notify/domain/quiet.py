@@ -1,4 +1,8 @@
-"""Quiet hours: when a non-urgent message waits until morning. Pure."""
+"""Quiet hours: when a non-urgent message waits until morning. Pure.
+
+A person's quiet hours count in their own time zone, or (stored without one) in the service's
+``TIMEZONE``, which the caller passes in: no zone is fixed here.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,26 @@ from dataclasses import dataclass
 
 DEFAULT_START = dt.time(22, 0)
 DEFAULT_END = dt.time(8, 0)
-DEFAULT_TIME_ZONE = "Asia/Almaty"
 
 
 @dataclass(frozen=True)
 class QuietHours:
+    time_zone: str
     start: dt.time = DEFAULT_START
     end: dt.time = DEFAULT_END
-    time_zone: str = DEFAULT_TIME_ZONE
 
     @classmethod
-    def from_doc(cls, doc: dict | None) -> QuietHours | None:
-        """From stored preferences: None when the person turned quiet hours off."""
+    def from_doc(cls, doc: dict | None, time_zone: str) -> QuietHours | None:
+        """From stored preferences: None when the person turned quiet hours off; the default
+        window in ``time_zone`` when they never set any."""
         if doc is None:
-            return cls()
+            return cls(time_zone)
         if doc.get("enabled") is False:
             return None
         return cls(
+            doc.get("time_zone") or time_zone,
             start=parse_time(doc.get("start")) or DEFAULT_START,
             end=parse_time(doc.get("end")) or DEFAULT_END,
-            time_zone=doc.get("time_zone") or DEFAULT_TIME_ZONE,
         )
 
 

@@ -1,4 +1,4 @@
-"""Use cases of messages between parents and teachers (seed 004), with one attachment each.
+"""Messages between parents and teachers (seed 004), with one attachment each.
 
 A parent (citizen) starts a conversation with a teacher (an account with role ``teacher`` in
 our copy of identity's accounts); then both write in it. Only the two sides see it: for
@@ -7,16 +7,10 @@ SMS, as their preferences say, with a short preview only. These notices are free
 part of the school's service to the family, not a paid subscription; they are a ``conversation``
 kind, so a person can mute them and quiet hours hold them.
 
-Documents::
-
-    conversations          {_id, parent_id, teacher_id, subject, created_at, last_message_at,
-                            unread: {parent: n, teacher: n}}
-    conversation_messages  {_id, conversation_id, author_id, author_role, text, attachment,
-                            created_at, read_at}
-    attachments.files / attachments.chunks   GridFS bucket ``attachments``
-
-GridFS writes cannot join a transaction: the file is stored first, then the message and its
-notice in one transaction; if that fails, the file is removed again.
+The documents (``conversations``, ``conversation_messages``, the GridFS bucket
+``attachments``) are described in store.py. GridFS writes cannot join a transaction: the file
+is stored first, then the message and its notice in one transaction; if that fails, the file
+is removed again.
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 
 import gridfs
@@ -33,34 +26,15 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 
-from edu_common import accounts, mongo
+from edu_common import accounts, mongo, paging
+from edu_common.clock import utcnow
 from edu_common.web.problems import Problem
-from sms_notify import school_common, store
-from sms_notify.settings_school import SchoolDeps
+from sms_notify import store
+from sms_notify.deps import Deps
+from sms_notify.domain.conversations import PARENT, TEACHER, preview, role_in, safe_name, sniff
 from sms_notify.usecases import outgoing
 
 log = logging.getLogger(__name__)
-
-CONVERSATIONS = "conversations"
-MESSAGES = "conversation_messages"
-BUCKET = "attachments"
-PARENT, TEACHER = "parent", "teacher"
-TEXT_MAX = 5000
-SUBJECT_MAX = 200
-
-INDEXES = [
-    mongo.Index(CONVERSATIONS, [("parent_id", 1), ("_id", -1)], name="conversations_of_parent"),
-    mongo.Index(CONVERSATIONS, [("teacher_id", 1), ("_id", -1)], name="conversations_of_teacher"),
-    mongo.Index(MESSAGES, [("conversation_id", 1), ("_id", -1)], name="messages_of_conversation"),
-]
-
-# What a file's first bytes must be for each allowed type: the declared type is not trusted.
-MAGIC = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\\"]+")
 
 
 @dataclass(frozen=True)
@@ -68,13 +42,6 @@ class Upload:
     filename: str
     content_type: str  # as the client declared it
     data: bytes
-
-
-def sniff(data: bytes) -> str | None:
-    for content_type, prefixes in MAGIC.items():
-        if any(data.startswith(p) for p in prefixes):
-            return content_type
-    return None
 
 
 def check_upload(upload: Upload, max_bytes: int) -> str:
@@ -107,42 +74,25 @@ def check_upload(upload: Upload, max_bytes: int) -> str:
     return real
 
 
-def safe_name(name: str | None) -> str:
-    cleaned = _UNSAFE_NAME.sub("_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
-    return (cleaned or "file")[:100]
-
-
-def preview(text: str, chars: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= chars else flat[: chars - 1].rstrip() + "…"
-
-
-def _role_in(conv: dict, account_id: str) -> str | None:
-    if conv["parent_id"] == account_id:
-        return PARENT
-    if conv["teacher_id"] == account_id:
-        return TEACHER
-    return None
-
-
-def _member(school: SchoolDeps, conversation_id: str, account_id: str) -> tuple[dict, str]:
-    conv = school.db[CONVERSATIONS].find_one({"_id": conversation_id})
-    role = _role_in(conv, account_id) if conv else None
+def _member(deps: Deps, conversation_id: str, account_id: str) -> tuple[dict, str]:
+    conv = deps.db[store.CONVERSATIONS].find_one({"_id": conversation_id})
+    role = role_in(conv, account_id) if conv else None
     if role is None:
         raise Problem(404, "not_found", "No such conversation of yours.")
     return conv, role
 
 
 def start(
-    school: SchoolDeps,
+    deps: Deps,
     parent_id: str,
     teacher_id: str,
     subject: str | None,
     text: str,
     upload: Upload | None,
-) -> tuple[dict, dict]:
-    parent = school_common.account_of(school.db, parent_id)
-    teacher = accounts.get(school.db, teacher_id)
+) -> dict:
+    """A parent writes to a teacher: the new conversation and its first message."""
+    parent = accounts.require(deps.db, parent_id)
+    teacher = accounts.get(deps.db, teacher_id)
     if teacher is None or "teacher" not in (teacher.get("roles") or []):
         raise Problem(
             422, "teacher_not_found", "No teacher has this account id.", field="teacher_account_id"
@@ -151,9 +101,9 @@ def start(
         raise Problem(
             422, "same_account", "You cannot write to yourself.", field="teacher_account_id"
         )
-    now = school.now()
+    now = deps.now()
     conv = {
-        "_id": school_common.sortable_id(now),
+        "_id": store.sortable_id(now),
         "parent_id": parent_id,
         "teacher_id": teacher_id,
         "subject": (subject or "").strip() or None,
@@ -161,20 +111,24 @@ def start(
         "last_message_at": now,
         "unread": {PARENT: 0, TEACHER: 0},
     }
-    message = _post(school, conv, parent, PARENT, text, upload, new_conversation=True)
-    return conv, message
+    message = _post(deps, conv, parent, PARENT, text, upload, new_conversation=True)
+    return {
+        "conversation": view(conv, parent_id, names_of(deps, [conv])),
+        "message": message_view(message),
+    }
 
 
 def post(
-    school: SchoolDeps, conversation_id: str, author_id: str, text: str, upload: Upload | None
+    deps: Deps, conversation_id: str, author_id: str, text: str, upload: Upload | None
 ) -> dict:
-    author = school_common.account_of(school.db, author_id)
-    conv, role = _member(school, conversation_id, author_id)
-    return _post(school, conv, author, role, text, upload)
+    """Either side writes in a conversation."""
+    author = accounts.require(deps.db, author_id)
+    conv, role = _member(deps, conversation_id, author_id)
+    return message_view(_post(deps, conv, author, role, text, upload))
 
 
 def _post(
-    school: SchoolDeps,
+    deps: Deps,
     conv: dict,
     author: dict,
     role: str,
@@ -183,9 +137,9 @@ def _post(
     *,
     new_conversation: bool = False,
 ) -> dict:
-    now = school.now()
+    now = deps.now()
     message = {
-        "_id": school_common.sortable_id(now),
+        "_id": store.sortable_id(now),
         "conversation_id": conv["_id"],
         "author_id": author["_id"],
         "author_role": role,
@@ -196,9 +150,9 @@ def _post(
     }
     file_id = None
     if upload is not None:
-        real = check_upload(upload, school.settings.attachment_max_bytes)
+        real = check_upload(upload, deps.settings.attachment_max_bytes)
         name = safe_name(upload.filename)
-        file_id = gridfs.GridFSBucket(school.db, BUCKET).upload_from_stream(
+        file_id = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS).upload_from_stream(
             name,
             upload.data,
             metadata={
@@ -219,32 +173,30 @@ def _post(
 
     def work(session: ClientSession) -> None:
         if new_conversation:
-            school.db[CONVERSATIONS].insert_one(conv, session=session)
-        school.db[MESSAGES].insert_one(message, session=session)
-        school.db[CONVERSATIONS].update_one(
+            deps.db[store.CONVERSATIONS].insert_one(conv, session=session)
+        deps.db[store.CONVERSATION_MESSAGES].insert_one(message, session=session)
+        deps.db[store.CONVERSATIONS].update_one(
             {"_id": conv["_id"]},
             {"$set": {"last_message_at": now}, "$inc": {f"unread.{other_role}": 1}},
             session=session,
         )
-        _notify(school, session, conv, author, role, message)
+        _notify(deps, session, conv, author, role, message)
 
     try:
-        mongo.in_transaction(school.db, work)
+        mongo.in_transaction(deps.db, work)
     except BaseException:
         if file_id is not None:
-            gridfs.GridFSBucket(school.db, BUCKET).delete(file_id)
+            gridfs.GridFSBucket(deps.db, store.ATTACHMENTS).delete(file_id)
         raise
     return message
 
 
-def _notify(
-    school: SchoolDeps, session, conv: dict, author: dict, role: str, message: dict
-) -> None:
+def _notify(deps: Deps, session, conv: dict, author: dict, role: str, message: dict) -> None:
     other_id = conv["teacher_id"] if role == PARENT else conv["parent_id"]
-    other = school.db[accounts.ACCOUNTS].find_one({"_id": other_id}, session=session)
+    other = deps.db[accounts.ACCOUNTS].find_one({"_id": other_id}, session=session)
     if other is None or other.get("active") is False:
         return
-    prefs = school.db[store.PREFERENCES].find_one({"_id": other_id}, session=session) or {}
+    prefs = deps.db[store.PREFERENCES].find_one({"_id": other_id}, session=session) or {}
     wanted = prefs.get("channels")
     wanted = list(wanted) if isinstance(wanted, list | tuple) else ["email", "sms"]
     address = {"email": other.get("email"), "sms": other.get("phone")}
@@ -256,7 +208,7 @@ def _notify(
         return
     attached = " [+ файл]" if message["attachment"] else ""
     outgoing.enqueue(
-        school.db,
+        deps,
         session,
         event_id=f"conversation-message:{message['_id']}",
         kind="conversation",
@@ -266,58 +218,70 @@ def _notify(
         template="conversation_message",
         params={
             "sender": author.get("full_name") or ("Учитель" if role == TEACHER else "Родитель"),
-            "preview": preview(message["text"], school.settings.preview_chars) + attached,
+            "preview": preview(message["text"], deps.settings.preview_chars) + attached,
             "subject": conv.get("subject") or preview(message["text"], 30),
         },
         account_id=other_id,
-        now=school.now(),
+        now=deps.now(),
         conversation_id=conv["_id"],
     )
 
 
-def mine(school: SchoolDeps, account_id: str, *, limit: int, cursor: str | None):
-    school_common.account_of(school.db, account_id)
+def mine(deps: Deps, account_id: str, *, limit: int, cursor: str | None) -> dict:
+    """My conversations, as a parent or a teacher, newest first, with both sides' names."""
+    accounts.require(deps.db, account_id)
     query = {"$or": [{"parent_id": account_id}, {"teacher_id": account_id}]}
-    return school_common.page(school.db[CONVERSATIONS], query, limit=limit, cursor=cursor)
+    page = paging.keyset_page(
+        deps.db[store.CONVERSATIONS], query, limit=limit, cursor=cursor, newest_first=True
+    )
+    names = names_of(deps, page["items"])
+    page["items"] = [view(c, account_id, names) for c in page["items"]]
+    return page
 
 
 def read(
-    school: SchoolDeps, conversation_id: str, reader_id: str, *, limit: int, cursor: str | None
-):
+    deps: Deps, conversation_id: str, reader_id: str, *, limit: int, cursor: str | None
+) -> dict:
     """A page of messages, newest first; the other side's among them are marked read."""
-    school_common.account_of(school.db, reader_id)
-    _conv, role = _member(school, conversation_id, reader_id)
-    items, next_cursor = school_common.page(
-        school.db[MESSAGES], {"conversation_id": conversation_id}, limit=limit, cursor=cursor
+    accounts.require(deps.db, reader_id)
+    _conv, role = _member(deps, conversation_id, reader_id)
+    page = paging.keyset_page(
+        deps.db[store.CONVERSATION_MESSAGES],
+        {"conversation_id": conversation_id},
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
     )
+    items = page["items"]
     unread = [m["_id"] for m in items if m["author_id"] != reader_id and m["read_at"] is None]
     if unread:
-        now = school.now()
-        school.db[MESSAGES].update_many(
+        now = deps.now()
+        deps.db[store.CONVERSATION_MESSAGES].update_many(
             {"_id": {"$in": unread}, "read_at": None}, {"$set": {"read_at": now}}
         )
         for m in items:
             if m["_id"] in unread:
                 m["read_at"] = now
-        left = school.db[MESSAGES].count_documents(
+        left = deps.db[store.CONVERSATION_MESSAGES].count_documents(
             {"conversation_id": conversation_id, "author_id": {"$ne": reader_id}, "read_at": None}
         )
-        school.db[CONVERSATIONS].find_one_and_update(
+        deps.db[store.CONVERSATIONS].find_one_and_update(
             {"_id": conversation_id},
             {"$set": {f"unread.{role}": left}},
             return_document=ReturnDocument.AFTER,
         )
-    return items, next_cursor
+    page["items"] = [message_view(m) for m in items]
+    return page
 
 
-def attachment(school: SchoolDeps, conversation_id: str, file_id: str, account_id: str):
+def attachment(deps: Deps, conversation_id: str, file_id: str, account_id: str):
     """(file name, content type, bytes) of an attachment; 404 for anyone but the two sides."""
-    _member(school, conversation_id, account_id)
+    _member(deps, conversation_id, account_id)
     try:
         oid = ObjectId(file_id)
     except (InvalidId, TypeError):
         raise Problem(404, "not_found") from None
-    bucket = gridfs.GridFSBucket(school.db, BUCKET)
+    bucket = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS)
     try:
         stream = bucket.open_download_stream(oid)
     except gridfs.errors.NoFile:
@@ -329,7 +293,7 @@ def attachment(school: SchoolDeps, conversation_id: str, file_id: str, account_i
 
 
 def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
-    role = _role_in(conv, me)
+    role = role_in(conv, me)
     return {
         "id": conv["_id"],
         "subject": conv.get("subject"),
@@ -342,9 +306,9 @@ def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
     }
 
 
-def names_of(school: SchoolDeps, convs: list[dict]) -> dict[str, str | None]:
+def names_of(deps: Deps, convs: list[dict]) -> dict[str, str | None]:
     ids = {c["parent_id"] for c in convs} | {c["teacher_id"] for c in convs}
-    found = school.db[accounts.ACCOUNTS].find({"_id": {"$in": list(ids)}}, {"full_name": 1})
+    found = deps.db[accounts.ACCOUNTS].find({"_id": {"$in": list(ids)}}, {"full_name": 1})
     return {a["_id"]: a.get("full_name") for a in found}
 
 
@@ -360,17 +324,22 @@ def message_view(m: dict) -> dict:
     }
 
 
-def sweep_orphans(school: SchoolDeps, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+def sweep_orphans(deps: Deps, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Remove attachments whose message was never stored (the process died between the two).
 
     Only files older than ``older_than``: a younger one may belong to a message being written.
     """
-    cutoff = dt.datetime.now(dt.UTC) - older_than
-    bucket = gridfs.GridFSBucket(school.db, BUCKET)
+    # GridFS stamps uploadDate with the wall clock, not deps' clock.
+    cutoff = utcnow() - older_than
+    bucket = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS)
     removed = 0
-    for f in school.db[f"{BUCKET}.files"].find({"uploadDate": {"$lt": cutoff}}, {"metadata": 1}):
+    for f in deps.db[f"{store.ATTACHMENTS}.files"].find(
+        {"uploadDate": {"$lt": cutoff}}, {"metadata": 1}
+    ):
         message_id = (f.get("metadata") or {}).get("message_id")
-        if message_id and school.db[MESSAGES].find_one({"_id": message_id}, {"_id": 1}):
+        if message_id and deps.db[store.CONVERSATION_MESSAGES].find_one(
+            {"_id": message_id}, {"_id": 1}
+        ):
             continue
         try:
             bucket.delete(f["_id"])

@@ -14,17 +14,25 @@ import datetime as dt
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from prometheus_client import Counter
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
+from edu_common.clock import Now, utcnow
 from edu_common.logs import redact_text
 from edu_common.mongo import in_transaction
 from sms_notify import store
-from sms_notify.adapters.channels import Channel, Outgoing, PermanentError, Receipt, TransientError
+from sms_notify.adapters.channels import (
+    Channel,
+    Outgoing,
+    PermanentError,
+    Receipt,
+    TransientError,
+    provider_named,
+)
+from sms_notify.domain.retries import DEFAULT_POLICY, Policy
 from sms_notify.store import (
     CODE_MASK,
     DEAD_LETTERS,
@@ -40,32 +48,6 @@ from sms_notify.store import (
 log = logging.getLogger(__name__)
 
 ATTEMPTS = Counter("notify_delivery_attempts_total", "Delivery attempts", ["channel", "outcome"])
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class Policy:
-    max_attempts: int = 8
-    backoff_base: dt.timedelta = dt.timedelta(seconds=5)
-    backoff_max: dt.timedelta = dt.timedelta(minutes=10)
-    # Longer than the slowest send (SMTP and SMSC time out well before it).
-    lease: dt.timedelta = dt.timedelta(seconds=60)
-    # Delivery reports: first asked this long after sending, then less and less often, and
-    # given up after status_window (the message stays "sent").
-    first_status_check: dt.timedelta = dt.timedelta(seconds=30)
-    status_window: dt.timedelta = dt.timedelta(days=2)
-
-    def backoff(self, attempts: int) -> dt.timedelta:
-        """Wait before the next try after `attempts` tries: 5s, 10s, 20s... up to the max."""
-        return min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_max)
-
-
-DEFAULT_POLICY = Policy()
 
 
 def _claimable(now: dt.datetime) -> dict:
@@ -101,7 +83,7 @@ def deliver(
     message_id: str,
     *,
     policy: Policy = DEFAULT_POLICY,
-    clock: Clock = utcnow,
+    clock: Now = utcnow,
 ) -> str | None:
     """One attempt at the message; answers its status after it, None if it was not ours."""
     message = claim(db, message_id, clock(), policy)
@@ -117,7 +99,7 @@ def sweep(
     channels: Mapping[str, Channel],
     *,
     policy: Policy = DEFAULT_POLICY,
-    clock: Clock = utcnow,
+    clock: Now = utcnow,
     limit: int = 100,
 ) -> int:
     """Attempt every due message (and every one whose lease ran out); answers how many."""
@@ -128,7 +110,7 @@ def sweep(
 
 
 def _attempt(
-    db: Database, channels: Mapping[str, Channel], message: dict, policy: Policy, clock: Clock
+    db: Database, channels: Mapping[str, Channel], message: dict, policy: Policy, clock: Now
 ) -> str:
     expires_at = message.get("expires_at")
     if expires_at is not None and clock() >= expires_at:
@@ -340,7 +322,7 @@ def poll_statuses(
     channels: Mapping[str, Channel],
     *,
     policy: Policy = DEFAULT_POLICY,
-    clock: Clock = utcnow,
+    clock: Now = utcnow,
     limit: int = 100,
 ) -> int:
     """Ask the SMS providers about sent messages whose check is due; answers how many."""
@@ -356,7 +338,7 @@ def poll_statuses(
     )
     asked = 0
     for m in list(due):
-        provider = _provider(sms, m.get("provider"))
+        provider = provider_named(sms, m.get("provider"))
         checks = m.get("status_checks", 0) + 1
         if provider is None or now - m["sent_at"] > policy.status_window:
             db[MESSAGES].update_one({"_id": m["_id"]}, {"$unset": {"status_check_at": ""}})
@@ -379,14 +361,6 @@ def poll_statuses(
     return asked
 
 
-def _provider(sms: Channel | None, name: str | None):
-    if sms is None or not name:
-        return None
-    by_name = getattr(sms, "by_name", None)
-    found = by_name(name) if by_name else (sms if sms.provider == name else None)
-    return found if hasattr(found, "status") else None
-
-
 _ADDRESS = re.compile(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+|\+?\d[\d ()-]{8,}\d")
 
 
@@ -397,67 +371,3 @@ def _scrub(text: str, message: dict) -> str:
         text = text.replace(secret["code"], CODE_MASK)
     text = text.replace(message["to"], "<recipient>")
     return redact_text(_ADDRESS.sub("<address>", text))[:500]
-
-
-# --- dead letters -----------------------------------------------------------------------------
-
-
-class AlreadyResent(Exception):
-    def __init__(self, message_id: str):
-        super().__init__(message_id)
-        self.message_id = message_id
-
-
-def resend(db: Database, dead_letter_id: str, now: dt.datetime) -> str | None:
-    """Queue a fresh copy of a dead letter's message, exactly once; answers its id.
-
-    None if there is no such dead letter; AlreadyResent if it was re-sent before. The copy's
-    key is ("resend:<dead letter id>", to, channel): even two admins at once make one message.
-    """
-
-    def work(session):
-        letter = db[DEAD_LETTERS].find_one({"_id": dead_letter_id}, session=session)
-        if letter is None:
-            return None
-        if letter.get("resent_message_id"):
-            raise AlreadyResent(letter["resent_message_id"])
-        original = db[MESSAGES].find_one({"_id": letter["message_id"]}, session=session)
-        copy = {
-            k: v
-            for k, v in original.items()
-            if k
-            in (
-                "kind", "purpose", "channel", "to", "language", "subject", "body", "account_id",
-                "urgent", "segments", "encoding", "requested_language", "event_type",
-            )
-        }  # fmt: skip
-        copy.update(
-            _id=store.new_id(),
-            event_id=f"resend:{dead_letter_id}",
-            status=QUEUED,
-            attempts=0,
-            next_attempt_at=now,
-            provider=None,
-            provider_id=None,
-            last_error=None,
-            created_at=now,
-            updated_at=now,
-            sent_at=None,
-            expires_at=None,
-            resent_from=original["_id"],
-        )
-        if not store.insert_once(db, copy, session=session):
-            existing = db[MESSAGES].find_one(
-                {"event_id": copy["event_id"], "to": copy["to"], "channel": copy["channel"]},
-                {"_id": 1},
-                session=session,
-            )
-            raise AlreadyResent(existing["_id"])
-        db[DEAD_LETTERS].update_one(
-            {"_id": dead_letter_id},
-            {"$set": {"status": "resent", "resent_message_id": copy["_id"], "resent_at": now}},
-            session=session,
-        )
-        return copy["_id"]
-
-    return in_transaction(db, work)

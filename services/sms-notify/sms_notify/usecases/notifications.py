@@ -1,4 +1,4 @@
-"""The use cases: from an event to messages.
+"""From an event to messages: the events other services publish about a person.
 
 Codes have their own handler (their secret is kept apart). Every other event goes through one
 generic path driven by ``ROUTES``: event type -> kind, urgency, recipients, template, paid.
@@ -12,27 +12,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
-
 from edu_common import accounts
-from edu_common.consumer import HandlerContext, Reject
+from edu_common.consumer import HandlerContext
 from edu_common.envelope import Envelope, EventType
 from sms_notify import events, store, templates
-from sms_notify.adapters.channels import Channel
+from sms_notify.deps import Deps
 from sms_notify.events import CodeRequested
 from sms_notify.usecases import delivery, outgoing
+from sms_notify.usecases.common import payload
 
 log = logging.getLogger(__name__)
 
-# Kazakhstan has kept one time zone, UTC+5, since 1 March 2024.
-KZ_TIME = dt.timezone(dt.timedelta(hours=5), "Astana")
+
+def local_time(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """A moment as texts show it: the service's local time (``TIMEZONE``)."""
+    return value.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
-def code_message(envelope: Envelope, data: dict, now: dt.datetime) -> dict:
+def code_message(envelope: Envelope, data: dict, now: dt.datetime, tz: dt.tzinfo) -> dict:
     """The message for a requested code, its text stored with the code masked."""
     expires_at: dt.datetime = data["expires_at"]
     # From the event's own time, so a redelivery renders the very same text.
@@ -40,7 +40,7 @@ def code_message(envelope: Envelope, data: dict, now: dt.datetime) -> dict:
     params = {
         "code": store.CODE_MASK,
         "minutes": minutes,
-        "valid_until": expires_at.astimezone(KZ_TIME).strftime("%d.%m.%Y %H:%M"),
+        "valid_until": local_time(expires_at, tz),
     }
     text = templates.render(data["purpose"], data["channel"], data["language"], params)
     if store.CODE_MASK not in text.body:
@@ -69,35 +69,31 @@ def code_message(envelope: Envelope, data: dict, now: dt.datetime) -> dict:
     return message
 
 
-def on_code_requested(
-    envelope: Envelope,
-    ctx: HandlerContext,
-    *,
-    channels: Mapping[str, Channel],
-    policy: delivery.Policy = delivery.DEFAULT_POLICY,
-    clock: delivery.Clock = delivery.utcnow,
-) -> None:
-    try:
-        data = CodeRequested().load(envelope.data)
-    except ValidationError as exc:
-        # Retrying cannot fix a payload: park it at once (the error names fields, not values).
-        raise Reject(f"invalid code.requested payload: {sorted(exc.messages)}") from exc
-    message = code_message(envelope, data, clock())
+def first_attempt(deps: Deps, ctx: HandlerContext, message_ids: list[str]) -> None:
+    """A first attempt right after the commit; whatever it leaves behind, the sweep picks up."""
+
+    def attempt():
+        for message_id in message_ids:
+            delivery.deliver(
+                deps.db, deps.channels, message_id, policy=deps.policy, clock=deps.clock
+            )
+
+    if message_ids:
+        ctx.after_commit(attempt)
+
+
+def on_code_requested(deps: Deps, envelope: Envelope, ctx: HandlerContext) -> None:
+    data = payload(CodeRequested, envelope)
+    message = code_message(envelope, data, deps.now(), deps.tz)
     message["urgent"] = True
-    if outgoing.admit(ctx.db, ctx.session, message, now=clock()) is None:
+    if outgoing.admit(deps, ctx.session, message, now=deps.now()) is None:
         log.info("message for this event already stored", extra={"event_id": envelope.id})
         return
     if message["status"] == store.QUEUED:
-        db, message_id = ctx.db, message["_id"]
-        # A first attempt right away; whatever it leaves behind, the sweep picks up.
-        ctx.after_commit(
-            lambda: delivery.deliver(db, channels, message_id, policy=policy, clock=clock)
-        )
+        first_attempt(deps, ctx, [message["_id"]])
 
 
 # --- the generic path -----------------------------------------------------------------------
-
-LOCAL_TIME = zoneinfo.ZoneInfo("Asia/Almaty")
 
 
 class AccountNotSynced(Exception):
@@ -115,7 +111,7 @@ class Recipient:
     account: dict | None = field(default=None, compare=False, repr=False)
 
 
-Resolver = Callable[[HandlerContext, dict, bool], list[Recipient]]
+Resolver = Callable[[Deps, HandlerContext, dict, bool], list[Recipient]]
 
 
 @dataclass(frozen=True)
@@ -133,12 +129,12 @@ def language_of(account: dict, prefs: dict) -> str:
     return prefs.get("language") or account.get("language") or "ru"
 
 
-def contacts(ctx: HandlerContext, account_id: str, urgent: bool) -> list[Recipient]:
+def contacts(deps: Deps, ctx: HandlerContext, account_id: str, urgent: bool) -> list[Recipient]:
     """The account's phone / e-mail on the channels it chose (urgent: every one it has)."""
-    account = ctx.db[accounts.ACCOUNTS].find_one({"_id": account_id}, session=ctx.session)
+    account = deps.db[accounts.ACCOUNTS].find_one({"_id": account_id}, session=ctx.session)
     if account is None:
         raise AccountNotSynced(f"account {account_id} not in the local copy yet")
-    prefs = outgoing.preferences_of(ctx.db, account_id, ctx.session)
+    prefs = outgoing.preferences_of(deps.db, account_id, ctx.session)
     language = language_of(account, prefs)
     address = {"sms": account.get("phone") or "", "email": account.get("email") or ""}
     if urgent:
@@ -149,24 +145,24 @@ def contacts(ctx: HandlerContext, account_id: str, urgent: bool) -> list[Recipie
 
 
 def parent(field: str = "parent_account_id") -> Resolver:
-    return lambda ctx, data, urgent: contacts(ctx, data[field], urgent)
+    return lambda deps, ctx, data, urgent: contacts(deps, ctx, data[field], urgent)
 
 
-def escort(ctx: HandlerContext, data: dict, urgent: bool) -> list[Recipient]:
+def escort(deps: Deps, ctx: HandlerContext, data: dict, urgent: bool) -> list[Recipient]:
     """The escort's own phone (from the event), in the parent's language."""
-    account = ctx.db[accounts.ACCOUNTS].find_one(
+    account = deps.db[accounts.ACCOUNTS].find_one(
         {"_id": data["parent_account_id"]}, session=ctx.session
     )
-    prefs = outgoing.preferences_of(ctx.db, data["parent_account_id"], ctx.session)
+    prefs = outgoing.preferences_of(deps.db, data["parent_account_id"], ctx.session)
     return [Recipient(data["escort_phone"], "sms", language_of(account or {}, prefs), None)]
 
 
-def template_values(data: dict) -> dict:
-    """The payload as template values: dates in Almaty time, absent values empty."""
+def template_values(data: dict, tz: dt.tzinfo) -> dict:
+    """The payload as template values: moments in local time, absent values empty."""
     out = {}
     for key, value in data.items():
         if isinstance(value, dt.datetime):
-            value = value.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+            value = local_time(value, tz)
         out[key] = "" if value is None else value
     return out
 
@@ -251,27 +247,18 @@ BY_TYPE = {r.event.routing_key: r for r in ROUTES}
 
 
 def on_event(
-    route: Route,
-    envelope: Envelope,
-    ctx: HandlerContext,
-    *,
-    channels: Mapping[str, Channel],
-    policy: delivery.Policy = delivery.DEFAULT_POLICY,
-    clock: delivery.Clock = delivery.utcnow,
+    deps: Deps, route: Route, envelope: Envelope, ctx: HandlerContext
 ) -> list[outgoing.Enqueued]:
     """One message per recipient and channel; the first attempt right after the commit."""
-    try:
-        data = route.event.schema().load(envelope.data)
-    except ValidationError as exc:
-        raise Reject(f"invalid {route.event.type} payload: {sorted(exc.messages)}") from exc
-    params = template_values(data)
+    data = payload(route.event.schema, envelope)
+    params = template_values(data, deps.tz)
     if route.params:
         params.update(route.params(data))
-    now = clock()
+    now = deps.now()
     stored = []
-    for r in route.recipients(ctx, data, route.urgent):
+    for r in route.recipients(deps, ctx, data, route.urgent):
         result = outgoing.enqueue(
-            ctx.db,
+            deps,
             ctx.session,
             event_id=envelope.id,
             kind=route.kind,
@@ -290,24 +277,13 @@ def on_event(
         )
         if result is not None:
             stored.append(result)
-    queued = [s.id for s in stored if s.status == store.QUEUED]
-    if queued:
-        db = ctx.db
-
-        def first_attempts():
-            for message_id in queued:
-                delivery.deliver(db, channels, message_id, policy=policy, clock=clock)
-
-        ctx.after_commit(first_attempts)
+    first_attempt(deps, ctx, [s.id for s in stored if s.status == store.QUEUED])
     return stored
 
 
 def on_consent_changed(envelope: Envelope, ctx: HandlerContext) -> None:
     """Withdrawn consent: only codes and security messages from now on. Newest event wins."""
-    try:
-        data = events.ConsentChanged().load(envelope.data)
-    except ValidationError as exc:
-        raise Reject(f"invalid consent.changed payload: {sorted(exc.messages)}") from exc
+    data = payload(events.ConsentChanged, envelope)
     if data["consent"] != "notifications":
         return
     prefs = ctx.db[store.PREFERENCES]

@@ -1,10 +1,10 @@
 """How any part of sms-notify asks for a message to leave the platform. A stable contract.
 
 Call ``enqueue`` inside the caller's own transaction (the consumer's ``ctx.session``, or
-``edu_common.mongo.in_transaction``)::
+``edu_common.mongo.in_transaction``) on ``deps.db``::
 
     result = outgoing.enqueue(
-        db, session,
+        deps, session,                   # deps: the database, the limits, the time zone
         event_id=envelope.id,            # what caused it; with (to, channel) the message's key
         kind="homework",                 # a kind of KINDS (preferences mute kinds by name)
         to="+77010000001",               # E.164 for "sms", an address for "email"
@@ -15,7 +15,7 @@ Call ``enqueue`` inside the caller's own transaction (the consumer's ``ctx.sessi
         account_id="acc-1",              # whose message (history, preferences); None if none
         urgent=False,                    # True: never held by quiet hours, never muted
         charge=None,                     # paid messages: see below
-        now=deps.now(),                  # optional; defaults to the wall clock
+        now=deps.now(),                  # optional; defaults to deps.now()
         prefs=None, account=None,        # optional: the recipient's preferences / account
     )                                    #   documents, when already read (saves reads)
 
@@ -25,12 +25,12 @@ It renders the text, counts SMS segments and applies, in this order:
    ``no_recipient`` when ``to`` is empty), not sent;
 2. the account's consent to notifications and its muted kinds (``accounts`` copy and
    ``preferences``): non-urgent messages are stored as ``suppressed`` (reason kept), not sent;
-3. limits per recipient against SMS pumping (codes per phone per window; a daily cap for other
-   SMS): stored as ``rejected_limit``, not sent;
+3. limits per recipient against SMS pumping (``deps.limits``: codes per phone per window; a
+   daily cap for other SMS): stored as ``rejected_limit``, not sent;
 4. ``charge(message_id, segments) -> bool``, called with the same session, only for messages that
    are going to be sent: answer False when the balance cannot pay and the message is stored
    as ``no_balance``, not sent (charge it atomically: the balance never goes below zero);
-5. quiet hours (the account's, default 22:00-08:00 Asia/Almaty) for non-urgent messages:
+5. quiet hours (the account's, default 22:00-08:00 in ``TIMEZONE``) for non-urgent messages:
    stored as ``held`` with ``release_at``; the delivery sweep releases it then;
 6. otherwise ``queued``: the worker's delivery sweep sends it (every few seconds), with retries,
    provider fail-over and a dead-letter record when it gives up.
@@ -58,6 +58,7 @@ from pymongo.database import Database
 
 from edu_common import accounts
 from sms_notify import store, templates
+from sms_notify.deps import Deps
 from sms_notify.domain import kinds as kind_rules
 from sms_notify.domain import limits as limits_rules
 from sms_notify.domain import quiet, segments
@@ -72,14 +73,6 @@ URGENT_KINDS = kind_rules.URGENT
 CHANNELS = ("sms", "email")
 
 Charge = Callable[[str, int], bool]
-
-_limits = limits_rules.Limits()
-
-
-def configure(limits: limits_rules.Limits) -> None:
-    """Set once per process by the composition root (app.py, worker.py) from the settings."""
-    global _limits
-    _limits = limits
 
 
 @dataclass(frozen=True)
@@ -127,7 +120,7 @@ def muted(prefs: dict, kind: str) -> bool:
 
 
 def enqueue(
-    db: Database,
+    deps: Deps,
     session: ClientSession | None,
     *,
     event_id: str,
@@ -145,7 +138,7 @@ def enqueue(
     account: dict | None = None,
     **extra,
 ) -> Enqueued | None:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or deps.now()
     urgent = urgent or kind in URGENT_KINDS
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -171,11 +164,11 @@ def enqueue(
         requested_language=language,
         **extra,
     )
-    return admit(db, session, message, charge=charge, now=now, prefs=prefs, account=account)
+    return admit(deps, session, message, charge=charge, now=now, prefs=prefs, account=account)
 
 
 def admit(
-    db: Database,
+    deps: Deps,
     session: ClientSession | None,
     message: dict,
     *,
@@ -189,7 +182,7 @@ def admit(
     For callers that build the message themselves (codes keep their secret apart). ``prefs``
     and ``account``: the recipient's documents when the caller has read them already.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    db, now = deps.db, now or deps.now()
     key = {k: message[k] for k in ("event_id", "to", "channel")}
     if db[store.MESSAGES].find_one(key, {"_id": 1}, session=session) is not None:
         # Before any effect: a redelivered event must neither count against limits nor pay.
@@ -202,14 +195,15 @@ def admit(
     if prefs is None:
         prefs = preferences_of(db, message.get("account_id"), session)
     if status == store.QUEUED:
-        status, reason = _decide(db, session, message, urgent, prefs, account, now)
+        status, reason = _decide(deps, session, message, urgent, prefs, account, now)
     if status == store.QUEUED and charge is not None and not urgent:
         if not charge(message["_id"], parts):
             status, reason = store.NO_BALANCE, "the prepaid SMS balance cannot pay for it"
         else:
             message["charged_segments"] = parts
     if status == store.QUEUED and not urgent:
-        release = quiet.release_at(now, quiet.QuietHours.from_doc(prefs.get("quiet_hours")))
+        hours = quiet.QuietHours.from_doc(prefs.get("quiet_hours"), deps.settings.timezone)
+        release = quiet.release_at(now, hours)
         if release is not None:
             status = store.HELD
             message["release_at"] = release
@@ -236,8 +230,9 @@ def admit(
 
 
 def _decide(
-    db, session, message: dict, urgent: bool, prefs: dict, account, now: dt.datetime
+    deps: Deps, session, message: dict, urgent: bool, prefs: dict, account, now: dt.datetime
 ) -> tuple[str, str | None]:
+    db = deps.db
     channel, to, kind = message["channel"], message["to"], message["kind"]
     if not to:
         return store.NO_RECIPIENT, f"no {'phone' if channel == 'sms' else 'e-mail'} known"
@@ -252,7 +247,7 @@ def _decide(
             return store.SUPPRESSED, "notifications consent withdrawn"
         if muted(prefs, kind):
             return store.SUPPRESSED, f"kind {kind} muted by the person"
-    rule = limits_rules.window(kind, channel, _limits)
+    rule = limits_rules.window(kind, channel, deps.limits)
     if rule is None:
         return store.QUEUED, None
     span, most, counter = rule
