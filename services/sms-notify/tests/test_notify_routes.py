@@ -10,9 +10,9 @@ import pytest
 from edu_common import consumer
 from edu_common.consumer import Binding, Reject
 from edu_common.envelope import Envelope
-from sms_notify import events, store
+from sms_notify import events, journal, store
 from sms_notify.usecases import notifications
-from sms_notify.worker import notification_bindings
+from sms_notify.worker import bindings, notification_bindings, periodic
 
 NOON = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 NIGHT = dt.datetime(2026, 3, 2, 18, 30, tzinfo=dt.UTC)  # 23:30 in Almaty
@@ -196,3 +196,16 @@ def test_the_worker_consumes_every_route(plain_db, make_deps):
     assert ("kindergarten.internal", "kindergarten.escort.added.v1") in bound
     # All routed events share one queue: a handful of queues, not one per event kind.
     assert len(bindings) == 4 and "notifications" in names
+
+
+def test_the_worker_adds_the_journal_and_its_periodic_tasks(plain_db, make_deps):
+    deps = make_deps(plain_db)
+    every = bindings(deps)
+    names = [b.name for b in every]
+    assert len(names) == len(set(names))
+    bound = {key for b in every for key in b.events}
+    for event in journal.CONSUMED:
+        assert (event.exchange, event.routing_key) in bound, event.routing_key
+    assert {"journal-homework", "journal-grades"} <= set(names)
+    tasks = {p.name for p in periodic(deps)}
+    assert tasks == {"delivery-sweep", "status-poll", "grades-digest", "attachment-orphans"}

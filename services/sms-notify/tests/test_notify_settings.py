@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from edu_common.config import ConfigError
-from sms_notify.app import build_channels
+from sms_notify.adapters.registry import RegistryOnFirstUse
+from sms_notify.app import build_channels, build_deps
 from sms_notify.settings import Settings
+
+POPULATION = Path(__file__).resolve().parents[3] / "dev" / "population.json"
 
 VARS = [
     "MONGO_URL", "MONGO_DATABASE", "AMQP_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
     "SMTP_PASSWORD", "SMTP_PASSWORD_FILE", "SMTP_TLS", "MAIL_FROM", "SMSC_URL", "SMSC_LOGIN",
     "SMSC_PASSWORD", "SMSC_PASSWORD_FILE", "SMSC_SENDER", "MOBIZON_URL", "MOBIZON_API_KEY",
     "SMS_PROVIDERS", "DELIVERY_REPORT_SECRET", "LIMIT_CODES_PER_WINDOW",
-    "LIMIT_CODE_WINDOW_MINUTES", "LIMIT_SMS_PER_DAY", "DELIVERY_MAX_ATTEMPTS",
+    "LIMIT_CODE_WINDOW_MINUTES", "LIMIT_SMS_PER_DAY", "DELIVERY_MAX_ATTEMPTS", "TIMEZONE",
 ]  # fmt: skip
 
 
@@ -71,3 +76,23 @@ def test_providers_limits_and_the_webhook_secret(environ):
     with pytest.raises(ValueError, match="SMS_PROVIDERS"):
         environ.setenv("SMS_PROVIDERS", "smsc,pigeon")
         build_channels(Settings.from_env())
+
+
+def test_limits_and_retries_reach_the_deps_from_the_settings(environ, mongo_url):
+    environ.setenv("LIMIT_SMS_PER_DAY", "7")
+    environ.setenv("DELIVERY_MAX_ATTEMPTS", "3")
+    environ.setenv("TIMEZONE", "Asia/Aqtobe")
+    deps = build_deps(Settings.from_env(mongo_url=mongo_url))
+    assert deps.limits.sms_per_day == 7 and deps.policy.max_attempts == 3
+    assert str(deps.tz) == "Asia/Aqtobe"
+    environ.setenv("TIMEZONE", "Nowhere/Land")
+    with pytest.raises(ConfigError, match="TIMEZONE"):
+        Settings.from_env()
+
+
+def test_the_registry_is_opened_when_first_asked(tmp_path):
+    missing = RegistryOnFirstUse(str(tmp_path / "nowhere.json"))  # a process that never asks
+    with pytest.raises(FileNotFoundError):
+        missing.find_person("081009542946")
+    registry = RegistryOnFirstUse(str(POPULATION))
+    assert registry.find_person("081009542946") is not None

@@ -19,10 +19,10 @@ import uuid
 from kombu import Producer
 
 from edu_common import bus
-from edu_common.config import DEV_AMQP_URL, env
 from edu_common.envelope import Envelope, EventType
 from edu_common.kz.iin import mask_iin
 from sms_notify import journal
+from sms_notify.settings import Settings
 
 
 def publish(amqp_url: str, event: EventType, data: dict) -> Envelope:
@@ -82,7 +82,7 @@ def homework_data(args) -> dict:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m sms_notify.tools.journal", description=__doc__)
-    p.add_argument("--amqp-url", default=env("AMQP_URL", DEV_AMQP_URL))
+    p.add_argument("--amqp-url", default=None, help="default: the settings' AMQP_URL")
     kinds = p.add_subparsers(dest="event", required=True)
     for name in ("grade", "homework"):
         k = kinds.add_parser(name)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         event, data = journal.HOMEWORK_ASSIGNED, homework_data(args)
     try:
-        envelope = publish(args.amqp_url, event, data)
+        envelope = publish(args.amqp_url or Settings.from_env().amqp_url, event, data)
     except Exception as exc:  # a CLI: say what failed, briefly
         print(f"not published: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
