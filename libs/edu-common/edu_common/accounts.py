@@ -10,11 +10,11 @@ token, a kindergarten's staff, a teacher's phone. Events may arrive out of order
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
 from pymongo.database import Database
 
-from edu_common.consumer import HandlerContext, Subscription
-from edu_common.envelope import INTERNAL, Envelope, EventType
+from edu_common.consumer import Binding, HandlerContext
+from edu_common.contracts.identity import ACCOUNT_CHANGED, AccountChanged
+from edu_common.envelope import Envelope
 from edu_common.mongo import Index
 from edu_common.web.problems import Problem
 
@@ -23,43 +23,6 @@ INDEXES = [
     Index(ACCOUNTS, [("iin", 1)], name="accounts_by_iin"),
     Index(ACCOUNTS, [("roles", 1), ("organization_id", 1)], name="accounts_by_role"),
 ]
-
-
-class AccountChanged(Schema):
-    """The consumer side of the contract: a tolerant reader, unknown fields are ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    account_id = fields.String(required=True)
-    revision = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1),
-        metadata={"description": "Grows by one with every change; a lower one is stale."},
-    )
-    iin = fields.String(allow_none=True, load_default=None, metadata={"description": "Full IIN"})
-    full_name = fields.String(allow_none=True, load_default=None)
-    birth_date = fields.String(allow_none=True, load_default=None)
-    roles = fields.List(fields.String(), required=True)
-    organization_id = fields.String(allow_none=True, load_default=None)
-    phone = fields.String(allow_none=True, load_default=None, metadata={"description": "E.164"})
-    email = fields.String(allow_none=True, load_default=None)
-    language = fields.String(load_default="ru")
-    active = fields.Boolean(load_default=True)
-    notifications_consent = fields.Boolean(load_default=True)
-
-
-ACCOUNT_CHANGED = EventType(
-    "identity",
-    "account.changed",
-    1,
-    AccountChanged,
-    "An account's current state: IIN, name, roles, organisation, contacts, language. Sent when "
-    "it is created and whenever one of these changes, so services keep a local copy. "
-    "Internal: it carries personal data and never leaves the platform.",
-    audience=INTERNAL,
-)
 
 
 def apply(envelope: Envelope, ctx: HandlerContext) -> None:
@@ -72,9 +35,13 @@ def apply(envelope: Envelope, ctx: HandlerContext) -> None:
     ctx.db[ACCOUNTS].replace_one({"_id": account_id}, data, upsert=True, session=ctx.session)
 
 
-def subscription(**kw) -> Subscription:
-    """The worker subscription that keeps the local copy (queue ``<service>.accounts``)."""
-    return Subscription.on("accounts", [ACCOUNT_CHANGED], apply, **kw)
+def binding(**kw) -> Binding:
+    """The worker's binding that keeps the local copy (queue ``<service>.accounts``)."""
+    return Binding.on("accounts", [ACCOUNT_CHANGED], apply, **kw)
+
+
+# The former name, until every service says binding.
+subscription = binding
 
 
 def get(db: Database, account_id: str) -> dict | None:

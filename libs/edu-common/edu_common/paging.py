@@ -1,8 +1,9 @@
 """Keyset pages over a collection, the one way every service pages a list.
 
-Ordered by ``_id`` alone (for ids whose order is creation order) or by a time field with ``_id``
-as the tie-break; the cursor names the last item shown, so a page costs the same however deep
-it is. A cursor we did not give is 400 ``invalid_cursor``, naming the field, everywhere.
+Ordered by ``_id`` alone (for ids whose order is creation order) or by another field (a time, a
+name, a number) with ``_id`` as the tie-break; the cursor names the last item shown, so a page
+costs the same however deep it is. A cursor we did not give is 400 ``invalid_cursor``, naming
+the field, everywhere.
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ def bad_cursor() -> Problem:
     return Problem(400, "invalid_cursor", "The cursor is not one we gave.", field="cursor")
 
 
+def _plain(value):
+    """A sort value as JSON can carry it: a datetime is tagged so it comes back as one."""
+    return {"at": value.isoformat()} if isinstance(value, dt.datetime) else value
+
+
+def _typed(value):
+    if isinstance(value, dict) and set(value) == {"at"}:
+        return dt.datetime.fromisoformat(value["at"])
+    if value is None or (isinstance(value, str | int | float) and not isinstance(value, bool)):
+        return value
+    raise ValueError(value)
+
+
 def encode_cursor(doc: dict, field: str = "_id") -> str:
-    last = [doc["_id"]] if field == "_id" else [doc[field].isoformat(), doc["_id"]]
+    last = [doc["_id"]] if field == "_id" else [_plain(doc.get(field)), doc["_id"]]
     raw = json.dumps(last).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -32,7 +46,7 @@ def _decode(cursor: str, field: str) -> list:
         if not isinstance(last, list) or len(last) != (1 if field == "_id" else 2):
             raise ValueError(cursor)
         if field != "_id":
-            last[0] = dt.datetime.fromisoformat(last[0])
+            last[0] = _typed(last[0])
         if not isinstance(last[-1], str | int) or isinstance(last[-1], bool):
             raise ValueError(cursor)
     except (ValueError, TypeError) as exc:  # binascii.Error and JSON errors are ValueErrors
@@ -45,8 +59,8 @@ def _after(cursor: str, field: str, newest_first: bool) -> dict:
     last = _decode(cursor, field)
     if field == "_id":
         return {"_id": {beyond: last[0]}}
-    at, last_id = last
-    return {"$or": [{field: {beyond: at}}, {field: at, "_id": {beyond: last_id}}]}
+    value, last_id = last
+    return {"$or": [{field: {beyond: value}}, {field: value, "_id": {beyond: last_id}}]}
 
 
 def keyset_page(

@@ -45,3 +45,15 @@ def test_pages_by_id_alone(mongo_db, newest_first):
             break
     expected = [f"id-{i:03d}" for i in range(7)]
     assert seen == (expected[::-1] if newest_first else expected)
+
+
+def test_pages_by_a_name_with_the_id_breaking_ties(mongo_db):
+    names = ["Ертегі", "Айгөлек", "Балапан", "Айгөлек", "Ақбота"]
+    mongo_db.things.insert_many([{"_id": f"k{i}", "name": n} for i, n in enumerate(names)])
+    seen, cursor = [], None
+    while True:
+        page = keyset_page(mongo_db.things, {}, field="name", limit=2, cursor=cursor)
+        seen += [(d["name"], d["_id"]) for d in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == sorted((n, f"k{i}") for i, n in enumerate(names))

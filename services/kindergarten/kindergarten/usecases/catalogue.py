@@ -45,10 +45,10 @@ def group_view(g: dict, open_places: int | None = None) -> dict:
 
 
 def list_districts(deps: Deps, args: dict) -> dict:
-    # By id: the one keyset paging pages by _id or a time, not by name.
     return paging.keyset_page(
         deps.db[store.DISTRICTS],
         {},
+        field="name",
         limit=args["limit"],
         cursor=args.get("cursor"),
         shape=district_view,
@@ -75,6 +75,7 @@ def list_kindergartens(deps: Deps, args: dict) -> dict:
     return paging.keyset_page(
         deps.db[store.KINDERGARTENS],
         flt,
+        field="name",
         limit=args["limit"],
         cursor=args.get("cursor"),
         shape=kindergarten_view,
