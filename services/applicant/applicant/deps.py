@@ -1,41 +1,29 @@
-"""What the use cases need, wired once by the composition root (app.py, worker.py) or tests."""
+"""What the use cases need, wired once by the composition root (app.py; worker.py builds on it)
+or by tests: the shared base (settings, database, clock, time zone), the population registry,
+the document store and the working-day calendar."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from pymongo.database import Database
 
 from applicant.adapters.files import FileStore
 from applicant.domain.calendar import WorkingCalendar
 from applicant.settings import Settings
+from edu_common import deps
 from edu_common.registry import PopulationRegistry
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Deps:
+@dataclass(kw_only=True)
+class Deps(deps.Deps):
     settings: Settings
-    db: Database
     registry: PopulationRegistry
     files: FileStore
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
+    calendar: WorkingCalendar = field(default=None)  # type: ignore[assignment]
 
-    def now(self) -> dt.datetime:
-        return self.clock()
+    def __post_init__(self) -> None:
+        if self.calendar is None:
+            self.calendar = WorkingCalendar(self.settings.holidays_country, self.settings.timezone)
 
-    @property
-    def calendar(self) -> WorkingCalendar:
-        found = self.__dict__.get("_calendar")
-        if found is None:
-            found = WorkingCalendar(self.settings.holidays_country, self.settings.timezone)
-            self.__dict__["_calendar"] = found
-        return found
-
-    def today(self):
+    def today(self) -> dt.date:
         return self.calendar.local_date(self.now())

@@ -17,7 +17,7 @@ from applicant.usecases import allocation
 from edu_common import accounts, outbox
 from edu_common.kz.iin import make_iin
 from edu_common.registry import Person
-from edu_common.testing import TokenMinter
+from edu_common.testing import Clock, TokenMinter
 
 # Wednesday 1 July 2026, 10:00 in Almaty (UTC+5): both tracks of the 2026 campaign are open,
 # creative specialties too (until 20 July).
@@ -32,17 +32,6 @@ OTHER_CAMPAIGN = "akmola-2026"
 PDF = b"%PDF-1.7\n" + b"0" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 200
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOW):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += dt.timedelta(**kw)
 
 
 class Registry:
@@ -316,7 +305,7 @@ class World:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

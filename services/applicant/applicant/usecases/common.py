@@ -61,15 +61,7 @@ def manages_college(deps: Deps, p: Principal, college: dict) -> bool:
 
 def account_of(deps: Deps, p: Principal) -> dict:
     """The asking person's account from the local copy; it arrives seconds after registration."""
-    account = accounts.get(deps.db, p.account_id)
-    if account is None:
-        raise Problem(
-            409,
-            "account_not_synced",
-            "Your account is still being set up here. Try again in a few seconds.",
-            headers={"Retry-After": "2"},
-        )
-    return account
+    return accounts.require(deps.db, p.account_id)
 
 
 def forbidden(detail: str) -> Problem:
