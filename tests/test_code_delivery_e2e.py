@@ -36,12 +36,9 @@ def platform(mongo_client, mongo_url, amqp_url, inbox, tmp_path):
     app = create_app(
         IdentitySettings(
             mongo_url=mongo_url, database=identity_db, amqp_url=amqp_url,
-            password_policy="strict", code_pepper=b"e2e-pepper-0123456789",
-            signing_keys_dir=str(tmp_path / "keys"),
-            access_token_ttl=dt.timedelta(minutes=5), refresh_token_ttl=dt.timedelta(days=1),
-            registry_url=str(ROOT / "dev" / "population.json"), eds_trusted_ca_file=None,
-            eds_crl_files=(), bootstrap_admin_iin=None, bootstrap_admin_password=None,
-            bootstrap_admin_email=None, bootstrap_admin_phone=None,
+            code_pepper=b"e2e-pepper-0123456789", signing_keys_dir=str(tmp_path / "keys"),
+            refresh_token_ttl=dt.timedelta(days=1),
+            registry_url=str(ROOT / "dev" / "population.json"),
         ),
         hasher=PasswordHasher(memory_cost=1024, time_cost=1),
     )  # fmt: skip

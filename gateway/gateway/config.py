@@ -1,10 +1,15 @@
-"""Settings from the environment only. Development defaults (`make run`'s ports) are marked."""
+"""The gateway's settings, from the environment only. Development defaults (`make run`'s ports)
+are marked."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from edu_common.config import ConfigError, env, env_float, env_int
+from edu_common import settings
+from edu_common.config import ConfigError
+from edu_common.settings import setting
 
 # Development defaults: the ports of `make run`. Every deployment sets GATEWAY_UPSTREAMS.
 DEV_UPSTREAMS = (
@@ -29,49 +34,15 @@ class UpstreamConfig:
     timeout: float
 
 
-@dataclass(frozen=True)
-class Settings:
-    upstreams: tuple[UpstreamConfig, ...]
-    jwks_url: str
-    cors_origins: frozenset[str] = frozenset()
-    connect_timeout: float = 2.0
-    retries: int = 1
-    breaker_failures: int = 5
-    breaker_open_seconds: float = 10.0
-    eject_seconds: float = 5.0
-    health_interval: float = 5.0
-    pool_size: int = 100
-    upstream_keepalive: float = 4.0
-    max_body: int = 1024 * 1024
-    # A larger limit for some upstreams (sms-notify's message attachments), e.g. notify=6291456.
-    body_limits: dict[str, int] = field(default_factory=dict)
-    body_timeout: float = 15.0
-    header_timeout: float = 10.0
-    max_header_line: int = 8190
-    max_headers: int = 100
-    keepalive: float = 15.0
-    rate_ip: Rate = Rate(50, 100)
-    rate_account: Rate = Rate(20, 60)
-    rate_sensitive: Rate = Rate(0.2, 10)
-    trusted_proxies: int = 0
-    jwks_refresh_seconds: float = 300.0
-    token_cache_size: int = 50_000
-    jwks_min_refetch_seconds: float = 10.0
-    openapi_cache_seconds: float = 60.0
-
-
-def _rate(name: str, default: Rate) -> Rate:
+def rate(raw: str) -> Rate:
     """`RATE/BURST`, e.g. `50/100`: 50 requests a second, bursts of 100."""
-    raw = env(name)
-    if raw is None:
-        return default
     try:
-        rate, _, burst = raw.partition("/")
-        parsed = Rate(float(rate), float(burst or rate))
+        value, _, burst = raw.partition("/")
+        parsed = Rate(float(value), float(burst or value))
     except ValueError as exc:
-        raise ConfigError(f"{name} must look like 50/100 (rate per second/burst)") from exc
+        raise ValueError("must look like 50/100 (rate per second/burst)") from exc
     if parsed.rate <= 0 or parsed.burst < 1:
-        raise ConfigError(f"{name}: the rate must be > 0 and the burst >= 1")
+        raise ValueError("the rate must be > 0 and the burst >= 1")
     return parsed
 
 
@@ -86,13 +57,17 @@ def _pairs(raw: str, name: str) -> dict[str, str]:
     return out
 
 
-def _body_limits(raw: str) -> dict[str, int]:
+def body_limits(raw: str) -> Mapping[str, int]:
     limits = {}
     for name, value in _pairs(raw, "GATEWAY_BODY_LIMITS").items():
         if not value.isdigit():
-            raise ConfigError(f"GATEWAY_BODY_LIMITS: {name} is not a number of bytes")
+            raise ValueError(f"{name} is not a number of bytes")
         limits[name] = int(value)
-    return limits
+    return MappingProxyType(limits)
+
+
+def origins(raw: str) -> frozenset[str]:
+    return frozenset(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
 
 def parse_upstreams(raw: str, timeouts: dict[str, str], default_timeout: float):
@@ -115,40 +90,55 @@ def parse_upstreams(raw: str, timeouts: dict[str, str], default_timeout: float):
     return tuple(upstreams)
 
 
-def load() -> Settings:
-    default_timeout = env_float("GATEWAY_UPSTREAM_TIMEOUT", 15.0)
-    origins = env("CORS_ORIGINS", "") or ""
-    return Settings(
-        upstreams=parse_upstreams(
-            env("GATEWAY_UPSTREAMS", DEV_UPSTREAMS),
-            _pairs(env("GATEWAY_TIMEOUTS", "") or "", "GATEWAY_TIMEOUTS"),
-            default_timeout,
-        ),
-        jwks_url=env("IDENTITY_JWKS_URL", DEV_JWKS_URL),
-        cors_origins=frozenset(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
-        connect_timeout=env_float("GATEWAY_CONNECT_TIMEOUT", 2.0),
-        retries=env_int("GATEWAY_RETRIES", 1),
-        breaker_failures=env_int("GATEWAY_BREAKER_FAILURES", 5),
-        breaker_open_seconds=env_float("GATEWAY_BREAKER_OPEN_SECONDS", 10.0),
-        eject_seconds=env_float("GATEWAY_EJECT_SECONDS", 5.0),
-        health_interval=env_float("GATEWAY_HEALTH_INTERVAL", 5.0),
-        pool_size=env_int("GATEWAY_POOL_SIZE", 100),
-        # Below the services' own keep-alive (gunicorn: 5 s), so we never reuse a socket
-        # the service is closing.
-        upstream_keepalive=env_float("GATEWAY_UPSTREAM_KEEPALIVE_SECONDS", 4.0),
-        max_body=env_int("GATEWAY_MAX_BODY_BYTES", 1024 * 1024),
-        body_limits=_body_limits(env("GATEWAY_BODY_LIMITS", "") or ""),
-        body_timeout=env_float("GATEWAY_BODY_TIMEOUT", 15.0),
-        header_timeout=env_float("GATEWAY_HEADER_TIMEOUT", 10.0),
-        max_header_line=env_int("GATEWAY_MAX_HEADER_BYTES", 8190),
-        max_headers=env_int("GATEWAY_MAX_HEADERS", 100),
-        keepalive=env_float("GATEWAY_KEEPALIVE_SECONDS", 15.0),
-        rate_ip=_rate("GATEWAY_RATE_PER_ADDRESS", Rate(50, 100)),
-        rate_account=_rate("GATEWAY_RATE_PER_ACCOUNT", Rate(20, 60)),
-        rate_sensitive=_rate("GATEWAY_RATE_SENSITIVE", Rate(0.2, 10)),
-        trusted_proxies=env_int("GATEWAY_TRUSTED_PROXIES", 0),
-        jwks_refresh_seconds=env_float("GATEWAY_JWKS_REFRESH_SECONDS", 300.0),
-        token_cache_size=env_int("GATEWAY_TOKEN_CACHE_SIZE", 50_000),
-        jwks_min_refetch_seconds=env_float("GATEWAY_JWKS_MIN_REFETCH_SECONDS", 10.0),
-        openapi_cache_seconds=env_float("GATEWAY_OPENAPI_CACHE_SECONDS", 60.0),
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Each field declared once with its variable and default (edu_common.settings)."""
+
+    # Where the services are: `name=url,url;...`; the name is also the public prefix.
+    upstream_spec: str = setting("GATEWAY_UPSTREAMS", DEV_UPSTREAMS, dev=True)
+    upstream_timeouts: str = setting("GATEWAY_TIMEOUTS", "")  # `name=seconds;...`
+    upstream_timeout: float = setting("GATEWAY_UPSTREAM_TIMEOUT", 15.0)
+    jwks_url: str = setting("IDENTITY_JWKS_URL", DEV_JWKS_URL, dev=True)
+    cors_origins: frozenset[str] = setting("CORS_ORIGINS", frozenset(), parse=origins)
+    connect_timeout: float = setting("GATEWAY_CONNECT_TIMEOUT", 2.0)
+    retries: int = setting("GATEWAY_RETRIES", 1)
+    breaker_failures: int = setting("GATEWAY_BREAKER_FAILURES", 5)
+    breaker_open_seconds: float = setting("GATEWAY_BREAKER_OPEN_SECONDS", 10.0)
+    eject_seconds: float = setting("GATEWAY_EJECT_SECONDS", 5.0)
+    health_interval: float = setting("GATEWAY_HEALTH_INTERVAL", 5.0)
+    pool_size: int = setting("GATEWAY_POOL_SIZE", 100)
+    # Below the services' own keep-alive (gunicorn: 5 s), so we never reuse a socket the
+    # service is closing.
+    upstream_keepalive: float = setting("GATEWAY_UPSTREAM_KEEPALIVE_SECONDS", 4.0)
+    max_body: int = setting("GATEWAY_MAX_BODY_BYTES", 1024 * 1024)
+    # A larger limit for some upstreams (sms-notify's message attachments), e.g. notify=6291456.
+    body_limits: Mapping[str, int] = setting(
+        "GATEWAY_BODY_LIMITS", MappingProxyType({}), parse=body_limits
     )
+    body_timeout: float = setting("GATEWAY_BODY_TIMEOUT", 15.0)
+    header_timeout: float = setting("GATEWAY_HEADER_TIMEOUT", 10.0)
+    max_header_line: int = setting("GATEWAY_MAX_HEADER_BYTES", 8190)
+    max_headers: int = setting("GATEWAY_MAX_HEADERS", 100)
+    keepalive: float = setting("GATEWAY_KEEPALIVE_SECONDS", 15.0)
+    rate_ip: Rate = setting("GATEWAY_RATE_PER_ADDRESS", Rate(50, 100), parse=rate)
+    rate_account: Rate = setting("GATEWAY_RATE_PER_ACCOUNT", Rate(20, 60), parse=rate)
+    rate_sensitive: Rate = setting("GATEWAY_RATE_SENSITIVE", Rate(0.2, 10), parse=rate)
+    trusted_proxies: int = setting("GATEWAY_TRUSTED_PROXIES", 0)
+    jwks_refresh_seconds: float = setting("GATEWAY_JWKS_REFRESH_SECONDS", 300.0)
+    token_cache_size: int = setting("GATEWAY_TOKEN_CACHE_SIZE", 50_000)
+    jwks_min_refetch_seconds: float = setting("GATEWAY_JWKS_MIN_REFETCH_SECONDS", 10.0)
+    openapi_cache_seconds: float = setting("GATEWAY_OPENAPI_CACHE_SECONDS", 60.0)
+    upstreams: tuple[UpstreamConfig, ...] = field(init=False)
+
+    def __post_init__(self):
+        # Parsed once, at start: a wrong upstream list stops the gateway before it serves.
+        parsed = parse_upstreams(
+            self.upstream_spec,
+            _pairs(self.upstream_timeouts, "GATEWAY_TIMEOUTS"),
+            self.upstream_timeout,
+        )
+        object.__setattr__(self, "upstreams", parsed)
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    return settings.load(Settings, environ)

@@ -25,6 +25,7 @@ import typing
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL, ConfigError
@@ -54,9 +55,11 @@ def setting(
 ) -> Any:
     """A settings field read from ``env``; ``parse`` turns the raw text into the value when the
     annotation alone does not say how."""
-    meta = {_META: {"env": env, "parse": parse, "dev": dev, "secret": secret}}
+    meta = {_META: {"env": env, "parse": parse, "dev": dev, "secret": secret, "default": default}}
     if isinstance(default, list | dict | set):
-        raise TypeError("settings are immutable: use a tuple")
+        raise TypeError("settings are immutable: use a tuple or a MappingProxyType")
+    if isinstance(default, MappingProxyType):  # read-only, but unhashable for dataclasses
+        return dataclasses.field(default_factory=lambda: default, metadata=meta, repr=not secret)
     return dataclasses.field(default=default, metadata=meta, repr=not secret)
 
 
@@ -132,7 +135,9 @@ def declared(cls: type) -> list[Declared]:
         if meta is None:
             continue
         parse = meta["parse"] or _by_type(hints[f.name])
-        out.append(Declared(f.name, meta["env"], f.default, meta["dev"], meta["secret"], parse))
+        out.append(
+            Declared(f.name, meta["env"], meta["default"], meta["dev"], meta["secret"], parse)
+        )
     return out
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from pymongo.database import Database
-
+from edu_common import deps
 from edu_common.registry import PopulationRegistry
 from identity.adapters.eds import EdsVerifier, ReloadingEdsVerifier
 from identity.domain.passwords import PasswordHasher, PasswordPolicy
@@ -15,20 +12,11 @@ from identity.settings import Settings
 from identity.tokens import KeyRing
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Deps:
+@dataclass(kw_only=True)
+class Deps(deps.Deps):
     settings: Settings
-    db: Database
     keys: KeyRing
     hasher: PasswordHasher
     policy: PasswordPolicy
     registry: PopulationRegistry
     eds: EdsVerifier | ReloadingEdsVerifier | None
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
-
-    def now(self) -> dt.datetime:
-        return self.clock()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from edu_common.testing import Clock
 from identity import app as identity_app
 from identity.domain.passwords import PasswordHasher
 from identity.settings import Settings
@@ -21,17 +21,6 @@ ADMIN_IIN = "880714327312"  # a man from the development population
 ADMIN_PASSWORD = "Admin-Pass-1"
 MOTHER_IIN = "950423451048"  # in the population, phone +77010000001
 MOTHER_PHONE = "+77010000001"
-
-
-class Clock:
-    def __init__(self):
-        self.now = dt.datetime.now(dt.UTC)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kw):
-        self.now += dt.timedelta(**kw)
 
 
 @pytest.fixture
@@ -53,15 +42,10 @@ def settings(mongo_url, tmp_path, eds_dir):
     return Settings(
         mongo_url=mongo_url,
         database=f"identity_{uuid.uuid4().hex[:10]}",
-        amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
-        password_policy="strict",
         code_pepper=b"test-pepper-0123456789",
         signing_keys_dir=str(keys),
-        access_token_ttl=dt.timedelta(minutes=5),
-        refresh_token_ttl=dt.timedelta(days=14),
         registry_url=str(ROOT / "dev" / "population.json"),
         eds_trusted_ca_file=str(eds_dir / "ca.pem"),
-        eds_crl_files=(),
         bootstrap_admin_iin=ADMIN_IIN,
         bootstrap_admin_password=ADMIN_PASSWORD,
         bootstrap_admin_email="admin@example.kz",

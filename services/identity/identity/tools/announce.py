@@ -14,8 +14,8 @@ import sys
 from pymongo.database import Database
 
 from edu_common import mongo, outbox
-from edu_common.config import connections
 from identity import events, store
+from identity.settings import Settings
 from identity.usecases.common import account_state
 
 BATCH = 500
@@ -48,8 +48,8 @@ def announce_all(db: Database, batch: int = BATCH) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
-    where = connections("identity")
-    count = announce_all(mongo.database(where["mongo_url"], where["database"]))
+    settings = Settings.from_env()
+    count = announce_all(mongo.database(settings.mongo_url, settings.database))
     print(f"{count} accounts announced; the worker's relay publishes them")
     return 0
 
