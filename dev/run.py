@@ -256,14 +256,16 @@ def load_catalogue() -> None:
     """The development kindergarten catalogue, so a newcomer can apply at once (idempotent)."""
     from pymongo import MongoClient
 
-    from dev import kindergartens
+    from dev import colleges, kindergartens
 
     client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}/?directConnection=true")
     try:
         counts = kindergartens.load(client["kindergarten"])
+        college_counts = colleges.load(client["applicant"])
     finally:
         client.close()
     say(f"kindergarten catalogue: {counts}")
+    say(f"college catalogue: {college_counts}")
 
 
 def print_ready() -> None:
