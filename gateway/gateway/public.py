@@ -50,11 +50,14 @@ PUBLIC_ROUTES: tuple[Route, ...] = (
     Route("kindergarten", "GET", "/districts/{id}"),
     Route("kindergarten", "GET", "/kindergartens"),
     Route("kindergarten", "GET", "/kindergartens/{id}"),
+    Route("applicant", "GET", "/regions"),
     Route("applicant", "GET", "/colleges"),
     Route("applicant", "GET", "/colleges/{id}"),
-    Route("applicant", "GET", "/colleges/{id}/specialties"),
-    Route("applicant", "GET", "/specialties"),
-    Route("applicant", "GET", "/specialties/{id}"),
+    Route("applicant", "GET", "/campaigns"),
+    Route("applicant", "GET", "/campaigns/{id}"),
+    Route("applicant", "GET", "/offers"),
+    Route("applicant", "GET", "/offers/{id}"),
+    Route("applicant", "GET", "/offers/{id}/ranking"),  # masked IINs only
     # each service's own API description
     *(
         Route(name, "GET", "/openapi.json")
