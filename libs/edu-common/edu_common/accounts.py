@@ -40,10 +40,6 @@ def binding(**kw) -> Binding:
     return Binding.on("accounts", [ACCOUNT_CHANGED], apply, **kw)
 
 
-# The former name, until every service says binding.
-subscription = binding
-
-
 def get(db: Database, account_id: str) -> dict | None:
     return db[ACCOUNTS].find_one({"_id": account_id, "active": {"$ne": False}})
 

@@ -79,10 +79,6 @@ class Binding:
         return min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
 
 
-# The former name, until every service says Binding.
-Subscription = Binding
-
-
 class _AlreadyDone(Exception):
     pass
 

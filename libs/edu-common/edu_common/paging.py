@@ -85,7 +85,3 @@ def keyset_page(
         "items": [shape(d) for d in docs],
         "next_cursor": encode_cursor(docs[-1], field) if more and docs else None,
     }
-
-
-# The former exception, while services move to the shared 400 answer.
-BadCursor = Problem

@@ -1,4 +1,4 @@
-"""A service's worker process: consumes its subscriptions, relays its outbox, runs its sweeps."""
+"""A service's worker process: consumes its bindings, relays its outbox, runs its sweeps."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def run(
     service: str,
     db: Database,
     amqp_url: str,
-    subscriptions: list[consumer.Subscription],
+    bindings: list[consumer.Binding],
     exchanges: Iterable[str],
     indexes: Iterable[mongo.Index] = (),
     periodic: Iterable[Periodic] = (),
@@ -88,7 +88,7 @@ def run(
     for p in periodic:
         threads.append(threading.Thread(target=_loop, args=(p, stop), name=p.name, daemon=True))
 
-    worker = consumer.Worker(service, db, amqp_url, subscriptions) if subscriptions else None
+    worker = consumer.Worker(service, db, amqp_url, bindings) if bindings else None
 
     def alive() -> bool:
         threads_ok = all(t.is_alive() for t in threads)
@@ -113,7 +113,7 @@ def run(
     signal.signal(signal.SIGINT, on_signal)
     for t in threads:
         t.start()
-    log.info("worker started", extra={"subscriptions": [s.name for s in subscriptions]})
+    log.info("worker started", extra={"bindings": [b.name for b in bindings]})
     try:
         if worker is not None:
             worker.run()

@@ -26,7 +26,7 @@ def state(revision: int, **kw) -> dict:
 
 
 def deliver(db, data: dict) -> bool:
-    sub = accounts.subscription()
+    sub = accounts.binding()
     return consumer.handle_once(db, "svc.accounts", sub, accounts.ACCOUNT_CHANGED.make(data))
 
 
@@ -49,7 +49,7 @@ def test_a_disabled_account_is_not_found(mongo_db):
 
 def test_a_redelivered_event_is_handled_once(mongo_db):
     envelope = accounts.ACCOUNT_CHANGED.make(state(1))
-    sub = accounts.subscription()
+    sub = accounts.binding()
     assert consumer.handle_once(mongo_db, "svc.accounts", sub, envelope)
     assert not consumer.handle_once(mongo_db, "svc.accounts", sub, envelope)
 
@@ -63,7 +63,7 @@ def test_the_copy_follows_identity_over_the_broker(mongo_client, amqp_url, wait_
     stop = threading.Event()
     publisher = make_publisher(amqp_url, [accounts.ACCOUNT_CHANGED.exchange])
     relay = Relay(identity_db, publisher, idle_wait=0.05)
-    worker = consumer.Worker("svc", service_db, amqp_url, [accounts.subscription()])
+    worker = consumer.Worker("svc", service_db, amqp_url, [accounts.binding()])
     threads = [
         threading.Thread(target=relay.run, args=(stop,), daemon=True),
         threading.Thread(target=worker.run, daemon=True),

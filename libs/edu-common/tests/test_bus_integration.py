@@ -102,7 +102,7 @@ def queue_depth(url, queue) -> int:
 
 def test_events_flow_from_outbox_to_consumer(mongo_db, amqp_url, running, wait_until):
     setup_db(mongo_db)
-    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    sub = consumer.Binding.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
     for n in range(5):
         record(mongo_db, n)
@@ -113,7 +113,7 @@ def test_events_flow_from_outbox_to_consumer(mongo_db, amqp_url, running, wait_u
 
 def test_redelivered_event_has_no_second_effect(mongo_db, amqp_url, running, wait_until):
     setup_db(mongo_db)
-    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    sub = consumer.Binding.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
     first = THING.make({"n": 1}).to_dict()
     marker = THING.make({"n": 2}).to_dict()
@@ -127,7 +127,7 @@ def test_event_written_while_broker_down_is_delivered_later(
     mongo_db, amqp_url, running, tcp_proxy, wait_until
 ):
     setup_db(mongo_db)
-    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    sub = consumer.Binding.on("effects", [THING], effect_handler)
     proxy = tcp_proxy()
     proxy.stop()  # the relay's broker is unreachable from the start
     relay_url = amqp_url.replace(":5672/", f":{proxy.port}/")
@@ -151,9 +151,7 @@ def test_failing_handler_is_retried_then_dead_lettered(mongo_db, amqp_url, runni
             raise RuntimeError("permanent")
         effect_handler(envelope, ctx)
 
-    sub = consumer.Subscription.on(
-        "effects", [THING], flaky, max_attempts=3, retry_base_seconds=0.05
-    )
+    sub = consumer.Binding.on("effects", [THING], flaky, max_attempts=3, retry_base_seconds=0.05)
     running(mongo_db, amqp_url, [sub])
     record(mongo_db, 1)
     record(mongo_db, 2)
@@ -166,7 +164,7 @@ def test_failing_handler_is_retried_then_dead_lettered(mongo_db, amqp_url, runni
 
 def test_unreadable_message_is_parked_not_looped(mongo_db, amqp_url, running, wait_until):
     setup_db(mongo_db)
-    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    sub = consumer.Binding.on("effects", [THING], effect_handler)
     running(mongo_db, amqp_url, [sub])
     publish_raw(amqp_url, b'{"id": "not-a-uuid"}')
     wait_until(lambda: queue_depth(amqp_url, "consumersvc.effects.dead") == 1, message="parked")
@@ -212,7 +210,7 @@ def test_dead_letters_can_be_listed_and_replayed(mongo_db, amqp_url, running, wa
             raise RuntimeError("downstream is down")
         effect_handler(envelope, ctx)
 
-    sub = consumer.Subscription.on(
+    sub = consumer.Binding.on(
         "effects", [THING], broken_until_healed, max_attempts=2, retry_base_seconds=0.05
     )
     running(mongo_db, amqp_url, [sub])
@@ -233,7 +231,7 @@ def test_consumer_resumes_by_itself_after_losing_the_broker(
     setup_db(mongo_db)
     proxy = tcp_proxy()
     via_proxy = amqp_url.replace(":5672/", f":{proxy.port}/")
-    sub = consumer.Subscription.on("effects", [THING], effect_handler)
+    sub = consumer.Binding.on("effects", [THING], effect_handler)
     worker = consumer.Worker("consumersvc", mongo_db, via_proxy, [sub])
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()

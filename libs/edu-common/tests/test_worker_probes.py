@@ -18,7 +18,7 @@ worker.run(
     service="probesvc",
     db=mongo.database(sys.argv[1], "probe_worker"),
     amqp_url=sys.argv[2],
-    subscriptions=[accounts.subscription()],
+    bindings=[accounts.binding()],
     exchanges=[],
 )
 """

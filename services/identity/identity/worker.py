@@ -11,7 +11,7 @@ def main() -> None:
         service="identity",
         db=mongo.database(settings.mongo_url, settings.database),
         amqp_url=settings.amqp_url,
-        subscriptions=[],
+        bindings=[],
         exchanges=events.EXCHANGES,
         indexes=store.INDEXES,
     )

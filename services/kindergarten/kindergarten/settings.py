@@ -1,6 +1,6 @@
 """kindergarten's settings, from the environment only, each declared once with its variable and
-its default. Every number of DOMAIN.md's kindergarten section is a setting here, with the
-default DOMAIN.md gives. The local time zone (deadlines, the August freeze, attendance days) is
+its default. Every number of the kindergarten section of docs/domain.md is a setting here, with
+the default given there. The local time zone (deadlines, the August freeze, attendance days) is
 the shared ``timezone`` (TIMEZONE)."""
 
 from __future__ import annotations

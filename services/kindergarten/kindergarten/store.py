@@ -72,7 +72,7 @@ INDEXES = [
     Index(APPLICATIONS, [("parent_account_id", 1), ("registered_at", -1)], name="apps_by_parent"),
     Index(APPLICATIONS, [("queue_key", 1), ("active", 1)], name="apps_by_queue"),
     # The first eligible application for a place: equality on everything but the queue order
-    # (base), read in windows of bases (docs/decisions/0011-allocation.md).
+    # (base), read in windows of bases (docs/decisions/0011-kindergarten-allocation.md).
     Index(
         APPLICATIONS,
         [

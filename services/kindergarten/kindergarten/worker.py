@@ -4,6 +4,7 @@ move time-bound things on (lapses, reminders, re-offers, queue-number notices, t
 from __future__ import annotations
 
 from edu_common import accounts, worker
+from edu_common.consumer import Binding
 from edu_common.envelope import exchange_name
 from kindergarten import events
 from kindergarten.app import build_deps, indexes
@@ -20,6 +21,11 @@ def sweep(deps: Deps) -> dict:
         "reoffered": places.sweep_vacant(deps),
         "aged_out": applications.resort(deps),
     }
+
+
+def bindings(deps: Deps) -> list[Binding]:
+    """What the worker consumes: identity's accounts, for the local copy."""
+    return [accounts.binding()]
 
 
 def periodic(deps: Deps) -> list[worker.Periodic]:
@@ -41,7 +47,7 @@ def main(settings: Settings | None = None, **overrides) -> None:
         service="kindergarten",
         db=deps.db,
         amqp_url=settings.amqp_url,
-        subscriptions=[accounts.subscription()],
+        bindings=bindings(deps),
         exchanges=sorted({*events.EXCHANGES, exchange_name("kindergarten")}),
         indexes=indexes(),
         periodic=periodic(deps),

@@ -32,7 +32,7 @@ def test_escort_account_arrives_over_the_broker_and_events_leave(
         Relay(identity_db, identity_pub, idle_wait=0.05),
         Relay(kids.db, kg_pub, idle_wait=0.05),
     ]
-    worker = consumer.Worker("kindergarten", kids.db, amqp_url, [accounts.subscription()])
+    worker = consumer.Worker("kindergarten", kids.db, amqp_url, [accounts.binding()])
     threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in relays]
     threads.append(threading.Thread(target=worker.run, daemon=True))
     watched = {

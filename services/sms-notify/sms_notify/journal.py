@@ -1,81 +1,25 @@
 """The school journal's events, as sms-notify reads them (exchange ``journal.events``).
 
-The journal is an external system: this module is the contract we offer it, documented in
-``JOURNAL.md``. Tolerant readers: fields the journal adds within a version are ignored.
+The journal is an external system: the contract the platform offers it lives in
+edu_common.contracts.journal and is documented in ``JOURNAL.md``.
 ``python -m sms_notify.tools.journal`` publishes sample events in development.
 """
 
-from __future__ import annotations
-
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
-
-from edu_common.envelope import PUBLIC, EventType
-from edu_common.kz.iin import is_valid_iin
-
-EXCHANGE = "journal.events"
-
-
-class _Student(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    student_iin = fields.String(required=True, metadata={"description": "12-digit IIN"})
-    student_name = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=200)
-    )
-    school_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    class_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=100))
-
-    @validates("student_iin")
-    def _iin(self, value, **_kw):
-        if not is_valid_iin(value):
-            raise ValidationError("Not a valid IIN.")
-
-
-class GradeRecorded(_Student):
-    grade_id = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=100),
-        metadata={"description": "The journal's id of the grade; a correction reuses it"},
-    )
-    grade = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=10),
-        metadata={"description": "As the journal shows it: 1-10, 'зачёт', 'н/а'..."},
-    )
-    kind = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(max=50),
-        metadata={"description": "lesson, СОР (summative for a section), СОЧ (for a term)..."},
-    )
-    lesson_date = fields.Date(load_default=None, allow_none=True)
-    recorded_at = fields.AwareDateTime(required=True)
-
-
-class HomeworkAssigned(_Student):
-    homework_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    due_date = fields.Date(load_default=None, allow_none=True)
-    assigned_at = fields.AwareDateTime(required=True)
-
-
-GRADE_RECORDED = EventType(
-    "journal",
-    "grade.recorded",
-    1,
+from edu_common.contracts.journal import (
+    EXCHANGE,
+    GRADE_RECORDED,
+    HOMEWORK_ASSIGNED,
     GradeRecorded,
-    "A teacher put a grade in the school journal (or corrected one: same grade_id).",
-    audience=PUBLIC,
-)
-HOMEWORK_ASSIGNED = EventType(
-    "journal",
-    "homework.assigned",
-    1,
     HomeworkAssigned,
-    "A teacher set homework for a class; one event per student of the class.",
-    audience=PUBLIC,
 )
 
 CONSUMED = [GRADE_RECORDED, HOMEWORK_ASSIGNED]
+
+__all__ = [
+    "CONSUMED",
+    "EXCHANGE",
+    "GRADE_RECORDED",
+    "HOMEWORK_ASSIGNED",
+    "GradeRecorded",
+    "HomeworkAssigned",
+]

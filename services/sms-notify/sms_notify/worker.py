@@ -39,7 +39,7 @@ def notification_bindings(deps: Deps) -> list[Binding]:
             dead_letter_ttl_seconds=24 * 3600,  # a parked code is useless after a day
         ),
         Binding.on("consent-changed", [events.CONSENT_CHANGED], notifications.on_consent_changed),
-        accounts.subscription(),
+        accounts.binding(),
         # An account copy that has not arrived yet is waited for about a minute, then parked.
         Binding.on(
             "notifications",
@@ -96,7 +96,7 @@ def main(settings: Settings | None = None, **overrides) -> None:
         service="sms-notify",
         db=deps.db,
         amqp_url=settings.amqp_url,
-        subscriptions=bindings(deps),
+        bindings=bindings(deps),
         exchanges=events.EXCHANGES,
         indexes=indexes(),
         periodic=periodic(deps),

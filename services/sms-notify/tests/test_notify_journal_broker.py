@@ -52,7 +52,7 @@ def deps(inbox, mongo_url, mongo_db, amqp_url):
 
 @pytest.fixture
 def worker(deps, amqp_url, wait_until):
-    bindings = [accounts.subscription(), *journal_bindings(deps)]
+    bindings = [accounts.binding(), *journal_bindings(deps)]
     w = consumer.Worker("sms-notify", deps.db, amqp_url, bindings)
     thread = threading.Thread(target=w.run, name="sms-notify-journal-worker", daemon=True)
     thread.start()

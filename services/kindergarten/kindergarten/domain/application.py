@@ -1,4 +1,4 @@
-"""An application's lifecycle in the queue (DOMAIN.md). Pure, no I/O.
+"""An application's lifecycle in the queue (docs/domain.md). Pure, no I/O.
 
 queued -> offered (a referral holds a place) -> queued again if the referral lapses, or closed
 (withdrawn, declined, enrolled, aged out). An application is *active* (it counts in its queue)

@@ -1,6 +1,6 @@
 """Who gets the next place: the extraordinary queue first, then priority and general in a cycle
 of ``priority`` : ``general`` places (DOMAIN: 1 : 3), starting with priority; an empty queue
-passes its turn. Pure, no I/O (docs/decisions/0011-allocation.md).
+passes its turn. Pure, no I/O (docs/decisions/0011-kindergarten-allocation.md).
 
 The cycle's position (0 .. priority+general-1) is kept per district and birth year: positions
 below ``priority`` are priority turns, the rest general ones.

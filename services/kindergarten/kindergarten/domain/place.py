@@ -1,4 +1,5 @@
-"""A place's lifecycle and who may take it (docs/decisions/0011-allocation.md). Pure, no I/O.
+"""A place's lifecycle and who may take it. Pure, no I/O
+(docs/decisions/0011-kindergarten-allocation.md).
 
 A published place is vacant and offered at once in queue order (offered: a referral holds it);
 given back it is vacant again; enrolment makes it taken. A vacant place nobody eligible took

@@ -1,4 +1,4 @@
-"""A referral's lifecycle (направление / жолдама, DOMAIN.md). Pure, no I/O.
+"""A referral's lifecycle (направление / жолдама, docs/domain.md). Pure, no I/O.
 
     offered --confirm--> confirmed --enrol--> enrolled
        |                     |

@@ -1,4 +1,4 @@
-"""The kindergarten queue's rules that need no I/O (DOMAIN.md, seed 003)."""
+"""The kindergarten queue's rules that need no I/O (docs/domain.md, seed 003)."""
 
 from __future__ import annotations
 

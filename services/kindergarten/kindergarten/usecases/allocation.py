@@ -1,5 +1,5 @@
 """Allocation: vacant places offered in queue order, extraordinary first, then priority and
-general in their cycle, batches together (docs/decisions/0011-allocation.md).
+general in their cycle, batches together (docs/decisions/0011-kindergarten-allocation.md).
 
 Above ``records`` and below the commands that publish, give back or sweep places.
 """

@@ -1,5 +1,5 @@
 """Places: published by a kindergarten, offered at once in queue order (``allocation``), open
-to claims after a day (docs/decisions/0011-allocation.md)."""
+to claims after a day (docs/decisions/0011-kindergarten-allocation.md)."""
 
 from __future__ import annotations
 

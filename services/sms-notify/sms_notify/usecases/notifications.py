@@ -283,7 +283,7 @@ def on_event(
 
 def on_consent_changed(envelope: Envelope, ctx: HandlerContext) -> None:
     """Withdrawn consent: only codes and security messages from now on. Newest event wins."""
-    data = payload(events.ConsentChanged, envelope)
+    data = payload(events.CONSENT_CHANGED.schema, envelope)
     if data["consent"] != "notifications":
         return
     prefs = ctx.db[store.PREFERENCES]
