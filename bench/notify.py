@@ -10,13 +10,10 @@ worker consumes it, stores the message, and sends it to the dev inbox's SMSC end
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import subprocess
 import sys
 import time
-import uuid
 
 import pika
 import pymongo
@@ -38,7 +35,7 @@ from bench.common import (
     wait_for_port,
     workdir,
 )
-from edu_common import accounts
+from edu_common import accounts, testing
 from sms_notify import events, store
 
 NAME = "notify"
@@ -71,43 +68,18 @@ def seed(db, parents: int) -> None:
 
 
 def envelope(i: int, parents: int) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": events.KG_QUEUE_CHANGED.type,
-        "version": 1,
-        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
-        "source": "kindergarten",
-        "correlation_id": None,
-        "causation_id": None,
-        "data": {
+    return testing.envelope(
+        events.KG_QUEUE_CHANGED,
+        {
             "application_id": f"app-{i}", "parent_account_id": parent_id(i % parents),
             "child_iin_masked": "********2034", "child_first_name": "Әлихан",
             "district_id": "d-1", "queue_number": 100 - i % 50, "previous_queue_number": 120,
         },
-    }  # fmt: skip
+    )  # fmt: skip
 
 
 def publish(url: str, bodies: list[dict]) -> None:
-    event = events.KG_QUEUE_CHANGED
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    try:
-        channel = connection.channel()
-        channel.exchange_declare(event.exchange, "topic", durable=True)
-        channel.confirm_delivery()
-        for body in bodies:
-            channel.basic_publish(
-                event.exchange,
-                event.routing_key,
-                json.dumps(body).encode(),
-                pika.BasicProperties(
-                    content_type="application/json",
-                    message_id=body["id"],
-                    type=event.routing_key,
-                    delivery_mode=2,
-                ),
-            )
-    finally:
-        connection.close()
+    testing.publish(url, events.KG_QUEUE_CHANGED, *bodies)
 
 
 class DevInbox:
