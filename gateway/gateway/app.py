@@ -8,7 +8,10 @@ every layer of middleware costs time on each request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ipaddress
 import logging
+import secrets
 import time
 
 from aiohttp import web
@@ -18,10 +21,10 @@ from edu_common.config import env
 from edu_common.web.problems import Problem
 from gateway import access_log, metrics, openapi, proxy
 from gateway.auth import AsyncJwksKeys, Authenticator, bearer
-from gateway.config import Settings, load
+from gateway.config import Settings, load, refuse_development_defaults
 from gateway.paths import BadPath, normalise, split_target
 from gateway.problems import GatewayProblem, problem
-from gateway.public import PublicRoutes
+from gateway.public import PublicRoutes, Route
 from gateway.ratelimit import TokenBuckets, retry_after_header
 from gateway.upstreams import Upstreams
 
@@ -65,6 +68,9 @@ class Gateway:
         self.per_address = TokenBuckets(settings.rate_ip)
         self.per_account = TokenBuckets(settings.rate_account)
         self.sensitive = TokenBuckets(settings.rate_sensitive)
+        self.per_target = TokenBuckets(settings.rate_target)
+        # Targets (IINs, e-mails, refresh tokens) are kept as keyed hashes, never as they came.
+        self._target_key = secrets.token_bytes(16)
         self.docs = openapi.Docs(self.upstreams, settings.openapi_cache_seconds)
         self._tasks: list[asyncio.Task] = []
 
@@ -200,6 +206,10 @@ class Gateway:
             except TimeoutError:
                 metrics.REJECTED.labels("slow_body").inc()
                 raise GatewayProblem(408, "request_timeout") from None
+        if route is not None and route.sensitive:
+            key = self._target(route, service_path, body)
+            if key is not None and (wait := self.per_target.take(key)):
+                raise self._too_many("target", wait)
 
         forwarded = {
             "X-Forwarded-For": self._forwarded_for(request),
@@ -267,18 +277,28 @@ class Gateway:
 
     # --- helpers ---------------------------------------------------------------------------
     def client_address(self, request: web.Request) -> str:
-        """The client's address; X-Forwarded-For is believed only from trusted proxies."""
+        """The client's address: the TCP peer, or with N trusted proxies in front, the N-th
+        address from the right of X-Forwarded-For (what the outermost trusted proxy saw).
+        Anything left of it is the client's own say and is never believed."""
         hops = self.settings.trusted_proxies
         if hops > 0:
             chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
             chain = [a for a in chain if a]
-            if len(chain) >= hops:
-                return chain[-hops]
+            if len(chain) >= hops and (address := _address(chain[-hops])):
+                return address
         return request.remote or "unknown"
 
     def _forwarded_for(self, request: web.Request) -> str:
-        client = self.client_address(request)
-        return client if not self.settings.trusted_proxies else f"{client}, {request.remote}"
+        """What the services are told: exactly the client's address as determined here, one
+        entry, so each service trusts one hop (the gateway) whatever stands in front of it."""
+        return self.client_address(request)
+
+    def _target(self, route: Route, path: str, body: bytes) -> str | None:
+        target = route.target_of(path, body)
+        if target is None:
+            return None
+        name = f"{route.upstream} {route.method} {route.pattern}\0{target}".encode()
+        return hashlib.blake2b(name, key=self._target_key, digest_size=16).hexdigest()
 
     def scheme(self, request: web.Request) -> str:
         if self.settings.trusted_proxies:
@@ -330,8 +350,23 @@ class Gateway:
 _LOCAL_ROUTES = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
 
 
+def _address(raw: str) -> str | None:
+    """An IP address from an X-Forwarded-For entry (a port, IPv6 brackets dropped); None if it
+    is not one."""
+    value = raw.strip()
+    if value.startswith("["):  # [2001:db8::1]:443
+        value = value[1:].partition("]")[0]
+    elif value.count(":") == 1:  # 203.0.113.7:443
+        value = value.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or load()
+    refuse_development_defaults(settings)  # in production, before anything is served
     logs.configure("gateway", env("LOG_LEVEL", "INFO"))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     gateway = Gateway(settings)

@@ -3,13 +3,14 @@ are marked."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from edu_common import settings
 from edu_common.config import ConfigError
-from edu_common.settings import setting
+from edu_common.settings import development_defaults, setting
 
 # Development defaults: the ports of `make run`. Every deployment sets GATEWAY_UPSTREAMS.
 DEV_UPSTREAMS = (
@@ -120,9 +121,18 @@ class Settings:
     max_header_line: int = setting("GATEWAY_MAX_HEADER_BYTES", 8190)
     max_headers: int = setting("GATEWAY_MAX_HEADERS", 100)
     keepalive: float = setting("GATEWAY_KEEPALIVE_SECONDS", 15.0)
-    rate_ip: Rate = setting("GATEWAY_RATE_PER_ADDRESS", Rate(50, 100), parse=rate)
+    # Per client address: only high ceilings against floods. One address is often many people
+    # (a college's computer room, a school, carrier-grade NAT in front of a mobile network);
+    # identity limits each account, phone, e-mail, registration and challenge itself.
+    rate_ip: Rate = setting("GATEWAY_RATE_PER_ADDRESS", Rate(100, 300), parse=rate)
     rate_account: Rate = setting("GATEWAY_RATE_PER_ACCOUNT", Rate(20, 60), parse=rate)
-    rate_sensitive: Rate = setting("GATEWAY_RATE_SENSITIVE", Rate(0.2, 10), parse=rate)
+    # Per address, the sign-in, code, registration and recovery routes together: a room of
+    # thirty registering at once (about 270 requests) fits in the burst.
+    rate_sensitive: Rate = setting("GATEWAY_RATE_SENSITIVE", Rate(10, 300), parse=rate)
+    # Per target of one of those routes (a registration, an IIN signing in, an e-mail, a
+    # challenge; public.py says which), whatever address it comes from.
+    rate_target: Rate = setting("GATEWAY_RATE_SENSITIVE_TARGET", Rate(0.2, 10), parse=rate)
+    # The proxies in front of the gateway (an Ingress: 1) whose X-Forwarded-For is believed.
     trusted_proxies: int = setting("GATEWAY_TRUSTED_PROXIES", 0)
     jwks_refresh_seconds: float = setting("GATEWAY_JWKS_REFRESH_SECONDS", 300.0)
     token_cache_size: int = setting("GATEWAY_TOKEN_CACHE_SIZE", 50_000)
@@ -142,3 +152,22 @@ class Settings:
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     return settings.load(Settings, environ)
+
+
+def is_production(environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return (environ.get("EDU_ENV") or "").strip().lower() == "production"
+
+
+def refuse_development_defaults(s: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """With EDU_ENV=production, stop at start while any setting is still a development default,
+    naming each variable (never its value). Meant to become the shared
+    ``edu_common.settings.refuse_development_defaults`` once the library has it."""
+    if not is_production(environ):
+        return
+    names = development_defaults(s)
+    if names:
+        raise ConfigError(
+            "EDU_ENV=production, but these settings are still development defaults: "
+            + ", ".join(sorted(names))
+        )

@@ -1,16 +1,28 @@
 """The short, explicit list of routes that need no token; everything else does.
 
 Paths are the service's own (after /api/<upstream> is removed) and matched after
-normalisation. `sensitive` routes (sign-in, one-time codes, registration, recovery) get the
-stricter per-address rate limit on top of the general one.
+normalisation. `sensitive` routes (sign-in, one-time codes, registration, recovery) get two
+more limits on top of the general one: a high ceiling per client address (many people share
+one address), and a strict one per *target*: what the request is about, the path's `{id}` (a
+registration, a password reset) or the first of `target` in the JSON body (the IIN signing in,
+the e-mail registering, the challenge answered). A request whose target cannot be read only
+meets the address ceiling (and identity's own limits).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
 
 _ID = r"[^/]+"
+_MAX_TARGET = 256
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern:
+    return re.compile("^" + re.escape(pattern).replace(r"\{id\}", f"({_ID})") + "$")
 
 
 @dataclass(frozen=True)
@@ -19,14 +31,34 @@ class Route:
     method: str
     pattern: str  # '{id}' stands for one path segment
     sensitive: bool = False
+    target: tuple[str, ...] = ()  # body fields naming the target, when the path has no {id}
 
     def regex(self) -> re.Pattern:
-        return re.compile("^" + re.escape(self.pattern).replace(r"\{id\}", _ID) + "$")
+        return _compile(self.pattern)
+
+    def target_of(self, path: str, body: bytes) -> str | None:
+        """What this request is about, for the per-target limit; None when it cannot be told."""
+        if "{id}" in self.pattern:
+            found = self.regex().match(path.rstrip("/") or "/")
+            return found.group(1) if found else None
+        if not self.target or not body:
+            return None
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        for name in self.target:
+            value = data.get(name)
+            if isinstance(value, str) and 0 < len(value.strip()) <= _MAX_TARGET:
+                return f"{name}:{value.strip().lower()}"
+        return None
 
 
 PUBLIC_ROUTES: tuple[Route, ...] = (
     # identity: registration in five steps
-    Route("identity", "POST", "/registrations", sensitive=True),
+    Route("identity", "POST", "/registrations", sensitive=True, target=("email",)),
     Route("identity", "GET", "/registrations/{id}"),
     Route("identity", "POST", "/registrations/{id}/email/code", sensitive=True),
     Route("identity", "POST", "/registrations/{id}/email/confirm", sensitive=True),
@@ -35,14 +67,14 @@ PUBLIC_ROUTES: tuple[Route, ...] = (
     Route("identity", "PUT", "/registrations/{id}/password", sensitive=True),
     Route("identity", "POST", "/registrations/{id}/complete", sensitive=True),
     # identity: sign-in, codes, refresh
-    Route("identity", "POST", "/sessions", sensitive=True),
-    Route("identity", "POST", "/otp", sensitive=True),
-    Route("identity", "POST", "/sessions/otp", sensitive=True),
-    Route("identity", "POST", "/eds/challenges", sensitive=True),
-    Route("identity", "POST", "/sessions/eds", sensitive=True),
-    Route("identity", "POST", "/sessions/refresh", sensitive=True),
+    Route("identity", "POST", "/sessions", sensitive=True, target=("iin",)),
+    Route("identity", "POST", "/otp", sensitive=True, target=("iin", "phone")),
+    Route("identity", "POST", "/sessions/otp", sensitive=True, target=("challenge_id",)),
+    Route("identity", "POST", "/eds/challenges", sensitive=True),  # no target: a fresh nonce
+    Route("identity", "POST", "/sessions/eds", sensitive=True, target=("challenge_id",)),
+    Route("identity", "POST", "/sessions/refresh", sensitive=True, target=("refresh_token",)),
     # identity: password recovery, public keys
-    Route("identity", "POST", "/password-resets", sensitive=True),
+    Route("identity", "POST", "/password-resets", sensitive=True, target=("iin", "email")),
     Route("identity", "POST", "/password-resets/{id}/complete", sensitive=True),
     Route("identity", "GET", "/.well-known/jwks.json"),
     # catalogues

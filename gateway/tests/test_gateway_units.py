@@ -6,6 +6,7 @@ import pytest
 
 from edu_common.config import ConfigError
 from gateway import config
+from gateway.app import _address
 from gateway.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from gateway.openapi import merge
 from gateway.paths import BadPath, normalise
@@ -135,6 +136,65 @@ def test_public_routes():
     assert public.match("identity", "GET", "/me") is None
     assert public.match("identity", "DELETE", "/sessions") is None
     assert public.match("kindergarten", "POST", "/sessions") is None
+
+
+def test_sensitive_routes_name_their_target():
+    public = PublicRoutes()
+    confirm = public.match("identity", "POST", "/registrations/reg-1/email/confirm")
+    assert confirm.target_of("/registrations/reg-1/email/confirm", b"") == "reg-1"
+    sign_in = public.match("identity", "POST", "/sessions")
+    assert sign_in.target_of("/sessions", b'{"iin": " 880714327312 ", "password": "x"}') == (
+        "iin:880714327312"
+    )
+    register = public.match("identity", "POST", "/registrations")
+    one = register.target_of("/registrations", b'{"email": "Aigerim@Example.kz"}')
+    assert one == register.target_of("/registrations", b'{"email": "aigerim@example.kz"}')
+    # No target to be told: only the per-address ceiling applies to it.
+    for body in (b"", b"not json", b"[1, 2]", b'{"iin": 12}', b'{"iin": ""}', b"\xff"):
+        assert sign_in.target_of("/sessions", body) is None
+    challenge = public.match("identity", "POST", "/eds/challenges")
+    assert challenge.target_of("/eds/challenges", b"{}") is None
+
+
+def test_defaults_are_ceilings_for_shared_addresses():
+    """One address is often a whole room or a mobile network: a room of thirty registering at
+    once (about 270 sensitive requests) fits in the per-address burst; the strict limit is per
+    target."""
+    s = config.Settings()
+    assert s.rate_sensitive.burst >= 300 and s.rate_sensitive.rate >= 10
+    assert s.rate_ip.burst >= 300
+    assert s.rate_target == config.Rate(0.2, 10)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        (" 203.0.113.7:443 ", "203.0.113.7"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("unknown", None),
+        ("203.0.113.7, 10.0.0.1", None),
+        ("", None),
+    ],
+)
+def test_forwarded_addresses(raw, expected):
+    assert _address(raw) == expected
+
+
+def test_production_refuses_development_defaults():
+    dev = config.Settings()
+    config.refuse_development_defaults(dev, {})  # EDU_ENV unset: development
+    config.refuse_development_defaults(dev, {"EDU_ENV": "development"})
+    with pytest.raises(ConfigError) as refused:
+        config.refuse_development_defaults(dev, {"EDU_ENV": "production"})
+    assert "GATEWAY_UPSTREAMS" in str(refused.value) and "IDENTITY_JWKS_URL" in str(refused.value)
+    assert "127.0.0.1" not in str(refused.value)  # names, never values
+    ready = config.Settings(
+        upstream_spec="identity=http://identity:8000",
+        jwks_url="http://identity:8000/.well-known/jwks.json",
+    )
+    config.refuse_development_defaults(ready, {"EDU_ENV": "production"})
 
 
 def test_openapi_merge_renames_components_and_refs():
