@@ -12,7 +12,11 @@ from edu_common.settings import (
     ServiceSettings,
     declared,
     development_defaults,
+    equals,
+    file_stand_in,
     hours,
+    loopback_url,
+    refuse_development_defaults,
     secret,
     setting,
 )
@@ -30,6 +34,19 @@ class Example(ServiceSettings):
     pepper: bytes = secret("EX_PEPPER", b"dev-pepper")
     password: str | None = secret("EX_PASSWORD")
     optional: str | None = setting("EX_OPTIONAL")
+    admin_password: str | None = secret("EX_ADMIN_PASSWORD", dev=equals("Admin-dev-1"))
+    registry_url: str = setting("EX_REGISTRY_URL", "dev/population.json", dev=file_stand_in)
+
+
+# Every development default of Example set to a deployment's value.
+REAL = {
+    "EX_PEPPER": "real",
+    "MONGO_URL": "mongodb://db",
+    "AMQP_URL": "amqp://mq",
+    "IDENTITY_JWKS_URL": "http://identity-web:8000/.well-known/jwks.json",
+    "IDENTITY_URL": "http://identity-web:8000",
+    "EX_REGISTRY_URL": "https://registry.example.kz",
+}
 
 
 def test_defaults_when_nothing_is_set():
@@ -90,15 +107,104 @@ def test_secrets_are_never_printed():
 
 
 def test_development_defaults_are_named_never_shown():
+    # Issue 10 marks identity's addresses on this machine as development ones too.
     assert development_defaults(Example.from_env(environ={})) == [
         "MONGO_URL",
         "AMQP_URL",
+        "IDENTITY_JWKS_URL",
+        "IDENTITY_URL",
         "EX_PEPPER",
+        "EX_REGISTRY_URL",
     ]
-    real = Example.from_env(
-        environ={"EX_PEPPER": "real", "MONGO_URL": "mongodb://db", "AMQP_URL": "amqp://mq"}
+    assert development_defaults(Example.from_env(environ=REAL)) == []
+
+
+def test_development_values_by_rule():
+    # A JWKS URL on this machine is a development one even when written out by hand; a file
+    # standing in for the registry too; a documented development password as well.
+    local = Example.from_env(
+        environ={
+            **REAL,
+            "IDENTITY_JWKS_URL": "http://localhost:9001/.well-known/jwks.json",
+            "EX_REGISTRY_URL": "/srv/dev/population.json",
+            "EX_ADMIN_PASSWORD": "Admin-dev-1",
+        }
     )
-    assert development_defaults(real) == []
+    assert development_defaults(local) == [
+        "IDENTITY_JWKS_URL",
+        "EX_ADMIN_PASSWORD",
+        "EX_REGISTRY_URL",
+    ]
+    # Unset is no development value: there is simply no bootstrap admin.
+    assert "EX_ADMIN_PASSWORD" not in development_defaults(Example.from_env(environ=REAL))
+    assert development_defaults(Example(**{"admin_password": "a-real-one"})) == [
+        "MONGO_URL",
+        "AMQP_URL",
+        "IDENTITY_JWKS_URL",
+        "IDENTITY_URL",
+        "EX_PEPPER",
+        "EX_REGISTRY_URL",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8001", True),
+        ("http://127.0.0.2/x", True),
+        ("http://localhost/x", True),
+        ("http://[::1]:8001/", True),
+        ("http://identity-web:8000", False),
+        ("https://identity.edu.kz/.well-known/jwks.json", False),
+        ("not a url", False),
+    ],
+)
+def test_loopback_urls(url, local):
+    assert loopback_url(url) is local
+
+
+@pytest.mark.parametrize(
+    ("url", "stand_in"),
+    [
+        ("dev/population.json", True),
+        ("file:///srv/population.json", True),
+        ("https://registry.example.kz", False),
+        ("http://registry:8080/api", False),
+    ],
+)
+def test_file_stand_ins(url, stand_in):
+    assert file_stand_in(url) is stand_in
+
+
+def test_production_refuses_development_defaults_by_name_never_by_value():
+    with pytest.raises(ConfigError) as raised:
+        Example.from_env(environ={**REAL, "EX_PEPPER": "", "EDU_ENV": "production"})
+    message = str(raised.value)
+    assert "EX_PEPPER" in message and "dev-pepper" not in message
+    assert "MONGO_URL" not in message  # set: not named
+    with pytest.raises(ConfigError, match="EX_ADMIN_PASSWORD") as raised:
+        Example.from_env(
+            environ={**REAL, "EX_ADMIN_PASSWORD": "Admin-dev-1", "EDU_ENV": "production"}
+        )
+    assert "Admin-dev-1" not in str(raised.value)
+
+
+def test_production_starts_with_everything_set_and_development_is_the_default():
+    s = Example.from_env(environ={**REAL, "EDU_ENV": "production"})
+    assert s.pepper == b"real"
+    assert Example.from_env(environ={}).pepper == b"dev-pepper"  # EDU_ENV unset: development
+    assert Example.from_env(environ={"EDU_ENV": "development"}).pepper == b"dev-pepper"
+    refuse_development_defaults(Example(), environ={})  # development: nothing refused
+
+
+def test_an_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="EDU_ENV"):
+        Example.from_env(environ={**REAL, "EDU_ENV": "prod"})
+
+
+def test_refusal_works_on_settings_built_directly():
+    with pytest.raises(ConfigError, match="EX_PEPPER"):
+        refuse_development_defaults(Example(), environ={"EDU_ENV": "production"})
 
 
 def test_every_declared_variable_is_listed_once():
