@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from applicant.domain.campaign import Defaults
 from applicant.domain.quotas import QuotaRules
 from applicant.domain.services import TYPES
-from edu_common.settings import ServiceSettings, setting
+from edu_common.settings import ServiceSettings, file_stand_in, setting
 
 
 def _rounding(raw: str) -> str:
@@ -22,7 +22,7 @@ def _rounding(raw: str) -> str:
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
     database: str = setting("MONGO_DATABASE", "applicant")
-    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json")
+    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json", dev=file_stand_in)
     holidays_country: str = setting("APPLICANT_HOLIDAYS_COUNTRY", "KZ")
     # Choices: up to 4 specialties across up to 4 colleges.
     max_choices: int = setting("APPLICANT_MAX_CHOICES", 4)
