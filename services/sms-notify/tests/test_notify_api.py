@@ -132,7 +132,7 @@ def test_my_messages_are_mine_newest_first_paginated_and_codes_masked(
     code = store.new_message(
         event_id="code-1", kind="code", purpose="login", channel="sms", to=h.PARENT_PHONE,
         language="ru", subject=None, body=f"Код: {store.CODE_MASK}", secret={"code": "482913"},
-        now=clock(),
+        now=clock(), account_id=h.PARENT,
     )  # fmt: skip
     store.insert_once(db, code)
     r = client.get("/me/messages?limit=2", headers=parent)
@@ -145,6 +145,32 @@ def test_my_messages_are_mine_newest_first_paginated_and_codes_masked(
     assert r.json["next_cursor"] is None
     problem(client.get("/me/messages?cursor=garbage", headers=parent), 400, "invalid_cursor")
     problem(client.get("/me/messages?limit=0", headers=parent), 422, "validation_failed")
+
+
+def test_my_messages_are_those_of_my_account_never_of_my_phone_or_e_mail(
+    client, db, clock, minter, h, deps
+):
+    """A recycled number's new owner, or someone who registered with another person's phone
+    or e-mail, must not read what was sent to that address for its earlier owner."""
+    earlier = message(deps, clock, to=h.PARENT_PHONE, account_id="acc-earlier-owner")
+    escort_sms = message(deps, clock, to=h.PARENT_PHONE, account_id=None, event="ev-escort")
+    code = store.new_message(
+        event_id="code-2", kind="code", purpose="login", channel="email", to=h.PARENT_EMAIL,
+        language="ru", subject="Код", body=f"Код: {store.CODE_MASK}", secret={"code": "771203"},
+        now=clock(), account_id="acc-earlier-owner",
+    )  # fmt: skip
+    store.insert_once(db, code)
+    h.add_account(db, "acc-new-owner", phone=h.PARENT_PHONE, email=h.PARENT_EMAIL)
+    r = client.get("/me/messages", headers=minter.headers("acc-new-owner"))
+    assert r.status_code == 200
+    assert r.json["items"] == []
+    mine = message(deps, clock, to=h.PARENT_PHONE, account_id="acc-new-owner", event="ev-mine")
+    r = client.get("/me/messages", headers=minter.headers("acc-new-owner"))
+    assert [m["id"] for m in r.json["items"]] == [mine.id]
+    # The admin's look-up by address still finds every one of them.
+    admin = minter.headers(ADMIN, roles=["admin"])
+    r = client.get("/messages", query_string={"to": h.PARENT_PHONE}, headers=admin)
+    assert {m["id"] for m in r.json["items"]} == {earlier.id, escort_sms.id, mine.id}
 
 
 def test_admins_see_the_messages_to_a_phone(client, admin, db, clock, deps):

@@ -35,5 +35,6 @@ class MyMessages(MethodView):
     @blp.arguments(s.HistoryPageArgs, location="query")
     @blp.response(200, s.NotificationPage)
     def get(self, args):
-        """What was sent to me (by account, phone or e-mail), newest first, with status."""
+        """What was sent to my account (never matched by phone or e-mail), newest first, with
+        status; codes masked."""
         return messages.mine(deps(), caller_id(), limit=args["limit"], cursor=args["cursor"])

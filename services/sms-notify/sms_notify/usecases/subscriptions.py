@@ -157,7 +157,7 @@ def start_confirmation(deps: Deps, account_id: str, phone: str) -> dict:
             to=phone,
             channel="sms",
             language=account.get("language") or "ru",
-            template="phone_confirmation",
+            template="subscription_phone_confirmation",
             params={"code": store.CODE_MASK, "minutes": int(ttl.total_seconds() // 60)},
             account_id=account_id,
             urgent=True,
