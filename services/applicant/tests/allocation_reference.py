@@ -5,16 +5,19 @@ proposes to their next choice at once, and each offer recomputes its choice from
 holds or is offered: quota seats first to that quota's claimants by rank, then the remaining
 seats (general ones and quota seats left empty) to the rest by rank. Slow (each round sorts
 every offer's proposers) and simple; it shares no code with applicant.domain.allocation but
-the pool rule (quotas.pool_at) and the ranking key.
+the pool rule (quotas.pool_at), the step that keeps room for seats held from an earlier wave
+(allocation.keep_room_for_held) and the ranking key.
 """
 
 from __future__ import annotations
 
+from applicant.domain.allocation import keep_room_for_held
 from applicant.domain.quotas import GENERAL, pool_at
 
 
 def reference_allocate(offers, applicants) -> dict:
     """applicant id -> (offer id, pool), for the same inputs as allocation.allocate."""
+    offers = keep_room_for_held(offers, applicants)  # the rule's own step for held seats
     order = sorted(applicants, key=lambda a: (-a.score, a.tie, a.id))
     rank = {a.id: i for i, a in enumerate(order)}
     by_id = {a.id: a for a in applicants}

@@ -63,7 +63,49 @@ def ranking(applicants: list[Applicant]) -> list[Applicant]:
     return sorted(applicants, key=lambda a: (-a.score, a.tie, a.id))
 
 
+def keep_room_for_held(offers: list[Offer], applicants: list[Applicant]) -> list[Offer]:
+    """Quota seats an earlier wave lent to general holders stay general this wave.
+
+    A seat held from an earlier wave ranks first in its holder's pools, but a quota seat that
+    nobody claimed then went to a general holder; a claimant arriving now (accepted later,
+    re-scored on appeal) would take it back. So each offer keeps as general at least as many
+    seats as its held applications need outside their quota pools, taking them from quota
+    seats those holders do not fill (the last categories in the decree's order first)."""
+    held: dict[str, dict[str, int]] = {}
+    for a in applicants:
+        if a.guaranteed is None:
+            continue
+        offer = next((o for o in offers if o.id == a.guaranteed), None)
+        if offer is None or a.guaranteed not in a.choices:
+            continue
+        pool = pool_at(a.claims, {c: k for c, k in offer.quotas.items() if k > 0})
+        mine = held.setdefault(offer.id, {})
+        mine[pool] = mine.get(pool, 0) + 1
+    out = []
+    for offer in offers:
+        counts = held.get(offer.id)
+        if not counts:
+            out.append(offer)
+            continue
+        quotas = {c: k for c, k in offer.quotas.items() if k > 0}
+
+        for category in reversed(list(quotas)):
+            while offer.seats - sum(quotas.values()) < _general_need(counts, quotas) and (
+                quotas[category] > counts.get(category, 0)
+            ):
+                quotas[category] -= 1
+        out.append(Offer(offer.id, offer.seats, {c: k for c, k in quotas.items() if k > 0}))
+    return out
+
+
+def _general_need(held: dict[str, int], quotas: dict[str, int]) -> int:
+    """General seats the held applications need: their own, and their quota pools' overflow."""
+    spill = sum(max(0, n - quotas.get(p, 0)) for p, n in held.items() if p != GENERAL)
+    return held.get(GENERAL, 0) + spill
+
+
 def allocate(offers: list[Offer], applicants: list[Applicant]) -> Result:
+    offers = keep_room_for_held(offers, applicants)
     ranked = ranking(applicants)
     n = len(ranked)
     offer_index = {o.id: i for i, o in enumerate(offers)}
