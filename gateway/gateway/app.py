@@ -18,10 +18,11 @@ from aiohttp import web
 
 from edu_common import context, logs
 from edu_common.config import env
+from edu_common.settings import refuse_development_defaults
 from edu_common.web.problems import Problem
 from gateway import access_log, metrics, openapi, proxy
 from gateway.auth import AsyncJwksKeys, Authenticator, bearer
-from gateway.config import Settings, load, refuse_development_defaults
+from gateway.config import Settings, load
 from gateway.paths import BadPath, normalise, split_target
 from gateway.problems import GatewayProblem, problem
 from gateway.public import PublicRoutes, Route

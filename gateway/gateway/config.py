@@ -3,14 +3,13 @@ are marked."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from edu_common import settings
 from edu_common.config import ConfigError
-from edu_common.settings import development_defaults, setting
+from edu_common.settings import loopback_url, setting
 
 # Development defaults: the ports of `make run`. Every deployment sets GATEWAY_UPSTREAMS.
 DEV_UPSTREAMS = (
@@ -67,6 +66,12 @@ def body_limits(raw: str) -> Mapping[str, int]:
     return MappingProxyType(limits)
 
 
+def any_loopback_upstream(raw: str) -> bool:
+    """An upstream list naming an instance on this machine: `make run`'s, never a deployment's."""
+    instances = [u for part in raw.split(";") for u in part.partition("=")[2].split(",")]
+    return any(loopback_url(u.strip()) for u in instances if u.strip())
+
+
 def origins(raw: str) -> frozenset[str]:
     return frozenset(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
@@ -96,10 +101,10 @@ class Settings:
     """Each field declared once with its variable and default (edu_common.settings)."""
 
     # Where the services are: `name=url,url;...`; the name is also the public prefix.
-    upstream_spec: str = setting("GATEWAY_UPSTREAMS", DEV_UPSTREAMS, dev=True)
+    upstream_spec: str = setting("GATEWAY_UPSTREAMS", DEV_UPSTREAMS, dev=any_loopback_upstream)
     upstream_timeouts: str = setting("GATEWAY_TIMEOUTS", "")  # `name=seconds;...`
     upstream_timeout: float = setting("GATEWAY_UPSTREAM_TIMEOUT", 15.0)
-    jwks_url: str = setting("IDENTITY_JWKS_URL", DEV_JWKS_URL, dev=True)
+    jwks_url: str = setting("IDENTITY_JWKS_URL", DEV_JWKS_URL, dev=loopback_url)
     cors_origins: frozenset[str] = setting("CORS_ORIGINS", frozenset(), parse=origins)
     connect_timeout: float = setting("GATEWAY_CONNECT_TIMEOUT", 2.0)
     retries: int = setting("GATEWAY_RETRIES", 1)
@@ -151,23 +156,6 @@ class Settings:
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the environment; with EDU_ENV=production a development default is a
+    ConfigError naming it (the shared ``refuse_development_defaults``)."""
     return settings.load(Settings, environ)
-
-
-def is_production(environ: Mapping[str, str] | None = None) -> bool:
-    environ = os.environ if environ is None else environ
-    return (environ.get("EDU_ENV") or "").strip().lower() == "production"
-
-
-def refuse_development_defaults(s: Settings, environ: Mapping[str, str] | None = None) -> None:
-    """With EDU_ENV=production, stop at start while any setting is still a development default,
-    naming each variable (never its value). Meant to become the shared
-    ``edu_common.settings.refuse_development_defaults`` once the library has it."""
-    if not is_production(environ):
-        return
-    names = development_defaults(s)
-    if names:
-        raise ConfigError(
-            "EDU_ENV=production, but these settings are still development defaults: "
-            + ", ".join(sorted(names))
-        )

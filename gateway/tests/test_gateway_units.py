@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edu_common.config import ConfigError
+from edu_common.settings import refuse_development_defaults
 from gateway import config
 from gateway.app import _address
 from gateway.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
@@ -184,17 +185,27 @@ def test_forwarded_addresses(raw, expected):
 
 def test_production_refuses_development_defaults():
     dev = config.Settings()
-    config.refuse_development_defaults(dev, {})  # EDU_ENV unset: development
-    config.refuse_development_defaults(dev, {"EDU_ENV": "development"})
+    refuse_development_defaults(dev, {})  # EDU_ENV unset: development
+    refuse_development_defaults(dev, {"EDU_ENV": "development"})
     with pytest.raises(ConfigError) as refused:
-        config.refuse_development_defaults(dev, {"EDU_ENV": "production"})
+        refuse_development_defaults(dev, {"EDU_ENV": "production"})
     assert "GATEWAY_UPSTREAMS" in str(refused.value) and "IDENTITY_JWKS_URL" in str(refused.value)
     assert "127.0.0.1" not in str(refused.value)  # names, never values
-    ready = config.Settings(
-        upstream_spec="identity=http://identity:8000",
+    # Any instance on this machine is `make run`'s, not only the default list.
+    mixed = config.Settings(
+        upstream_spec="identity=http://identity:8000;notify=http://localhost:8004",
         jwks_url="http://identity:8000/.well-known/jwks.json",
     )
-    config.refuse_development_defaults(ready, {"EDU_ENV": "production"})
+    with pytest.raises(ConfigError, match="GATEWAY_UPSTREAMS"):
+        refuse_development_defaults(mixed, {"EDU_ENV": "production"})
+    ready = config.Settings(
+        upstream_spec="identity=http://identity:8000,http://identity-b:8000;notify=https://n",
+        jwks_url="http://identity:8000/.well-known/jwks.json",
+    )
+    refuse_development_defaults(ready, {"EDU_ENV": "production"})
+    # Read from the environment, the same refusal.
+    with pytest.raises(ConfigError, match="IDENTITY_JWKS_URL"):
+        config.load({"EDU_ENV": "production", "GATEWAY_UPSTREAMS": "identity=http://identity:1"})
 
 
 def test_openapi_merge_renames_components_and_refs():
