@@ -3,7 +3,8 @@
 A message is acknowledged only after the handler's transaction has committed. The handler's
 database effects and the processed-message record (the inbox) are written in one transaction,
 so a redelivered message finds its record and has no second effect. A failing handler is
-retried with growing back-off through a retry queue, then parked in a dead-letter queue.
+retried with growing back-off through a retry queue, then parked in a dead-letter queue. A parked
+event that carries a secret (a one-time code) expires there (SECRET_DEAD_LETTER_TTL_SECONDS).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from edu_common import bus, context, outbox
 from edu_common.envelope import Envelope, EventType
 from edu_common.logs import redact_text
 from edu_common.mongo import Index, in_transaction
+from edu_common.settings import BusSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +70,16 @@ class Binding:
     max_attempts: int = 5
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 300.0
-    # Dead letters of events that carry secrets (one-time codes) should not outlive them.
+    # The dead-letter queue's own message TTL (x-message-ttl), if it has one.
     dead_letter_ttl_seconds: int | None = None
+    # Its events carry secrets (one-time codes): a parked one expires after the shared
+    # SECRET_DEAD_LETTER_TTL_SECONDS at the latest. Set by ``on`` from the events' contracts.
+    carries_secrets: bool = False
 
     @classmethod
     def on(cls, name: str, events: Iterable[EventType], handler: Handler, **kw) -> Binding:
+        events = list(events)
+        kw.setdefault("carries_secrets", any(e.secret_fields for e in events))
         return cls(name, tuple((e.exchange, e.routing_key) for e in events), handler, **kw)
 
     def delay(self, attempt: int) -> float:
@@ -121,13 +128,24 @@ def handle_once(db: Database, queue: str, sub: Binding, envelope: Envelope) -> b
 
 
 class Worker(ConsumerMixin):
-    def __init__(self, service: str, db: Database, url: str, bindings: list[Binding]):
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        url: str,
+        bindings: list[Binding],
+        *,
+        secret_dead_letter_ttl_seconds: int | None = None,
+    ):
         self.service = service
         self.db = db
         self.url = url
         self.amqp = bus.is_amqp(url)
         self.connection = bus.connection(url)
         self.bindings = bindings
+        if secret_dead_letter_ttl_seconds is None:
+            secret_dead_letter_ttl_seconds = BusSettings.from_env().secret_dead_letter_ttl_seconds
+        self.secret_dead_letter_ttl_seconds = secret_dead_letter_ttl_seconds
         self.last_tick = time.monotonic()
         self.ready = threading.Event()  # set once every queue is declared and consumed
 
@@ -158,6 +176,14 @@ class Worker(ConsumerMixin):
             consumers.append(consumer)
         return consumers
 
+    def dead_letter_ttl(self, sub: Binding) -> float | None:
+        """Seconds a parked message of ``sub`` lives (None: until someone deals with it)."""
+        limits = [sub.dead_letter_ttl_seconds]
+        if sub.carries_secrets:
+            limits.append(self.secret_dead_letter_ttl_seconds)
+        given = [t for t in limits if t]
+        return min(given) if given else None
+
     def on_iteration(self):
         self.last_tick = time.monotonic()
 
@@ -181,7 +207,7 @@ class Worker(ConsumerMixin):
             envelope = Envelope.from_dict(raw)
         except (ValueError, TypeError, ValidationError) as exc:
             log.error("unreadable message parked in %s.dead: %s", queue, exc)
-            self._park(producer, queue, message, body, headers, f"invalid envelope: {exc}")
+            self._park(producer, queue, message, body, headers, f"invalid envelope: {exc}", sub=sub)
             CONSUMED.labels(queue, "invalid").inc()
             message.ack()
             return
@@ -213,7 +239,7 @@ class Worker(ConsumerMixin):
                         extra={"event_id": envelope.id, "trace": traceback.format_exc(limit=5)},
                     )
                     if attempt >= sub.max_attempts or isinstance(exc, Reject):
-                        self._park(producer, queue, message, body, headers, error, attempt)
+                        self._park(producer, queue, message, body, headers, error, attempt, sub=sub)
                         CONSUMED.labels(queue, "dead").inc()
                         break
                     if self.amqp:
@@ -240,11 +266,14 @@ class Worker(ConsumerMixin):
             delivery_mode=2,
         )
 
-    def _park(self, producer, queue, message, body, headers, error, attempt=1) -> None:
+    def _park(self, producer, queue, message, body, headers, error, attempt=1, *, sub) -> None:
+        # Per message, so a queue declared earlier with another (or no) TTL needs no change.
+        ttl = self.dead_letter_ttl(sub)
         producer.publish(
             message.body,
             exchange="",
             routing_key=f"{queue}.dead",
+            expiration=ttl,
             headers={
                 **headers,
                 "x-attempt": attempt,

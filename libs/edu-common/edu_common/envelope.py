@@ -12,6 +12,11 @@ from edu_common import context
 
 PUBLIC = "public"  # other agencies may bind to it
 INTERNAL = "internal"  # platform services only: codes and other secrets travel here
+# Payload fields that are secrets by their name alone, whatever event carries them: a code or
+# one-time password to deliver, a token. An event may name others (``secret_fields``).
+SECRET_FIELD_NAMES = frozenset(
+    {"code", "password", "one_time_password", "otp", "token", "secret", "pin"}
+)
 
 
 class EnvelopeSchema(Schema):
@@ -70,7 +75,13 @@ class Envelope:
 
 @dataclass(frozen=True)
 class EventType:
-    """One versioned event a service publishes; the catalogue is built from these."""
+    """One versioned event a service publishes; the catalogue is built from these.
+
+    ``secret_fields``: payload fields that must not be kept once delivered (the outbox relay
+    removes them when the broker has confirmed the event; a parked copy expires, see
+    edu_common.consumer). By default the schema's fields named in ``SECRET_FIELD_NAMES`` or
+    declared with ``metadata={"secret": True}``.
+    """
 
     service: str
     name: str  # "<entity>.<event>", e.g. "account.registered"
@@ -79,6 +90,18 @@ class EventType:
     description: str
     audience: str = PUBLIC
     tags: tuple[str, ...] = field(default=())
+    secret_fields: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.secret_fields is None:
+            found = tuple(
+                name
+                for name, f in self.schema().fields.items()
+                if name in SECRET_FIELD_NAMES or f.metadata.get("secret")
+            )
+            object.__setattr__(self, "secret_fields", found)
+        else:
+            object.__setattr__(self, "secret_fields", tuple(self.secret_fields))
 
     @property
     def type(self) -> str:

@@ -1,5 +1,6 @@
 """gunicorn settings for every service's web process (`-c python:edu_common.gunicorn_conf`)."""
 
+import importlib
 import os
 import sys
 import tempfile
@@ -25,6 +26,12 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):
+    # Before a port is bound or a worker forked: the service's settings as its app will read
+    # them. A bad value, or a development default with EDU_ENV=production, is a ConfigError,
+    # which gunicorn answers with "Error: <what to set>" and exit status 1.
+    settings = _settings_class()
+    if settings is not None:
+        settings.from_env()
     # Counters left by a previous run of this pod would be summed into the new ones.
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
@@ -44,6 +51,18 @@ def _service() -> str:
         if ":create_app" in arg:
             return arg.split(".", 1)[0]
     return "web"
+
+
+def _settings_class():
+    """The service's ``<package>.settings.Settings``, or None for an app without one."""
+    name = f"{_service()}.settings"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name in (name, _service()):
+            return None
+        raise
+    return getattr(module, "Settings", None)
 
 
 # gunicorn's own lines (start, worker boot, timeouts) in the same JSON shape as the app's.
