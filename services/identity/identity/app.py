@@ -8,7 +8,7 @@ from edu_common import bus, consumer, mongo, outbox
 from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
-from identity import messages, store
+from identity import api_internal, messages, store
 from identity.adapters.eds import ReloadingEdsVerifier
 from identity.api import BLUEPRINTS
 from identity.deps import Deps
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         title="identity",
         description="Personal cabinets: registration, sign-in by password, one-time code or "
         "digital signature, passwords, recovery, staff accounts and tokens.",
-        blueprints=BLUEPRINTS,
+        blueprints=[*BLUEPRINTS, api_internal.blp],
         readiness={"database": lambda: mongo.ping(deps.db)},
         reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
     )
