@@ -1,6 +1,6 @@
 """Run every benchmark (or those named) and print one Markdown table for the README.
 
-.venv/bin/python -m bench.run [relay] [login] [gateway] [kindergarten] [notify]
+.venv/bin/python -m bench.run [relay] [login] [gateway] [kindergarten] [notify] [admission]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import traceback
 from importlib.metadata import PackageNotFoundError, version
 
-from bench import gateway, kindergarten, login, notify, relay
+from bench import admission, gateway, kindergarten, login, notify, relay
 from bench.common import SECANTUS, Row, background_load, markdown_table, rabbitmqctl
 
 BENCHMARKS = {
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "gateway": gateway.run,
     "kindergarten": kindergarten.run,
     "notify": notify.run,
+    "admission": admission.run,
 }
 
 

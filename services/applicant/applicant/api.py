@@ -24,13 +24,14 @@ from applicant.usecases import (
     enrolment,
     requests,
 )
+from edu_common.config import env_int
 from edu_common.web import auth
 from edu_common.web.app import body_limit
 from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
 
-# One document per upload: the limit (APPLICANT_DOCUMENT_MAX_BYTES) and the multipart envelope.
-UPLOAD_BODY = 12 * 1024 * 1024
+# One document per upload: its limit (the same variable as the setting) and the multipart envelope.
+UPLOAD_BODY = env_int("APPLICANT_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024) + 256 * 1024
 
 
 def deps() -> Deps:
