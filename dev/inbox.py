@@ -1,6 +1,8 @@
-"""Development inbox: stands in for the SMTP server and for the SMS gateway (SMSC.kz).
+"""Development inbox: stands in for the SMTP server, the SMS gateways (SMSC.kz, Mobizon) and
+the payment provider (sms-notify's PAYMENTS.md).
 
     python -m dev.inbox --http-port 8025 --smtp-port 1025 --host 127.0.0.1 [--store PATH]
+                        [--payment-secret SECRET]
 
 SMTP (any AUTH is accepted): each recipient of a mail becomes a message.
 HTTP:
@@ -9,9 +11,21 @@ HTTP:
     GET|POST /service/message/sendsmsmessage  recipient, text, apiKey, [output=json] (Mobizon)
     GET|POST /service/message/getsmsstatus    ids[] (or ids), apiKey                 (Mobizon)
     GET /messages[?to=...][&with=provider]  what arrived, oldest first; DELETE /messages clears
-    POST /admin/faults {"provider": "smsc"|"mobizon", "mode": "500"|"timeout"|"garbage",
-                        "count": N}   the next N calls to that provider fail so; DELETE clears
+    POST /admin/faults {"provider": "smsc"|"mobizon"|"payments", "mode": "500"|"timeout"|
+                        "garbage", "count": N}   the next N calls to it fail so; DELETE clears
     GET /healthz
+
+The payment provider (signed with ``--payment-secret``, sms-notify's PAYMENT_CALLBACK_SECRET;
+its development default unless given):
+    POST /payments  {reference, amount, currency, callback_url, [return_url], [description]}
+                    headers Idempotency-Key, X-Signature: sha256=<hex HMAC-SHA256 of the body>
+                    -> 201 {payment_id, status: "pending", redirect_url}; the same key: the same
+                    payment (200); a wrong signature 401; an amount ending in 13 is declined (402)
+    GET  /payments[/ID]          what was asked for, and the callbacks sent
+    GET  /payments/ID/checkout   the page a citizen pays on (two buttons)
+    POST /payments/ID/pay        paid: POSTs the signed callback {payment_id, reference,
+    POST /payments/ID/decline    status, amount, currency} to callback_url, again on each call
+                                 (a repeated callback), and answers what it answered
 
 As on SMSC.kz, send.php reads parameters as windows-1251 unless ``charset=utf-8`` (or
 koi8-r) is given: Kazakh letters (ә, ғ, қ, ң, ө, ұ, ү, һ, і) need ``charset=utf-8``. A client
@@ -24,11 +38,17 @@ import argparse
 import datetime as dt
 import email
 import email.policy
+import hashlib
+import hmac
+import html
 import json
 import re
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -41,8 +61,13 @@ SMSC_CHARSETS = {"utf-8", "koi8-r", "windows-1251"}
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
 _PUBLIC_FIELDS = ("to", "channel", "subject", "body", "received_at")
 FAULT_MODES = {"500", "timeout", "garbage"}
-PROVIDERS = {"smsc", "mobizon"}
+PROVIDERS = {"smsc", "mobizon", "payments"}
 TIMEOUT_SECONDS = 30.0  # longer than any client's read timeout: it gives up first
+# sms-notify's development PAYMENT_CALLBACK_SECRET (sms_notify/settings.py; a test keeps the two
+# equal): `make run` works without configuring either side.
+DEV_PAYMENT_SECRET = "dev-only-payment-callback-secret"  # noqa: S105 - development only
+CALLBACK_TIMEOUT_SECONDS = 10.0
+_PAYMENT_PATH = re.compile(r"^/payments/(?P<id>[A-Za-z0-9_-]{1,64})(?P<action>/[a-z]+)?$")
 
 
 def now_utc() -> dt.datetime:
@@ -78,6 +103,8 @@ class Inbox:
         self._client_ids: set[tuple[str, str]] = set()  # (phone, client id) already sent
         self._next_id = 1
         self._faults: dict[str, list] = {}  # provider -> [mode, calls left]
+        self._payments: dict[str, dict] = {}  # payment id -> the payment (in memory only)
+        self._payment_keys: dict[str, str] = {}  # idempotency key -> payment id
         if store is not None and store.exists():
             with store.open(encoding="utf-8") as f:
                 for line in f:
@@ -184,6 +211,54 @@ class Inbox:
                 shown["provider"] = m.get("provider") or default
         return out
 
+    # The payment provider
+
+    def create_payment(self, key: str, request: dict) -> tuple[dict, bool]:
+        """(the payment, whether it is new): one payment per idempotency key."""
+        with self._lock:
+            known = self._payment_keys.get(key)
+            if known is not None:
+                return dict(self._payments[known]), False
+            payment = {
+                "payment_id": "pay-" + uuid.uuid4().hex[:20],
+                "reference": request["reference"],
+                "amount": request["amount"],
+                "currency": request["currency"],
+                "description": request.get("description"),
+                "callback_url": request["callback_url"],
+                "return_url": request.get("return_url"),
+                "status": "pending",
+                "created_at": now_utc().isoformat(),
+                "callbacks": [],
+            }
+            self._payments[payment["payment_id"]] = payment
+            self._payment_keys[key] = payment["payment_id"]
+            return dict(payment), True
+
+    def payment(self, payment_id: str) -> dict | None:
+        with self._lock:
+            found = self._payments.get(payment_id)
+            return None if found is None else {**found, "callbacks": list(found["callbacks"])}
+
+    def payments(self) -> list[dict]:
+        with self._lock:
+            return [{**p, "callbacks": list(p["callbacks"])} for p in self._payments.values()]
+
+    def settle_payment(self, payment_id: str, outcome: str) -> dict | None:
+        """Move a pending payment to paid or declined; a settled one keeps its outcome."""
+        with self._lock:
+            found = self._payments.get(payment_id)
+            if found is None:
+                return None
+            if found["status"] == "pending":
+                found["status"] = outcome
+                found["settled_at"] = now_utc().isoformat()
+            return dict(found)
+
+    def note_callback(self, payment_id: str, result: dict) -> None:
+        with self._lock:
+            self._payments[payment_id]["callbacks"].append(result)
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
@@ -197,6 +272,47 @@ def _same_recipient(stored: str, wanted: str) -> bool:
     if "@" in wanted:
         return stored.casefold() == wanted.casefold()
     return stored == (normalize_phone(wanted) or wanted)
+
+
+def _signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _send_callback(payment: dict, secret: str) -> dict:
+    """POST the payment's outcome, signed, to its callback URL; what came back (never raises:
+    a service that is down is what the caller wants to see)."""
+    body = json.dumps(
+        {
+            "payment_id": payment["payment_id"],
+            "reference": payment["reference"],
+            "status": payment["status"],
+            "amount": payment["amount"],
+            "currency": payment["currency"],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    # The callback URL was checked to be http(s) when the payment was created.
+    request = urllib.request.Request(  # noqa: S310
+        payment["callback_url"],
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Signature": _signature(secret, body)},
+    )
+    at = now_utc().isoformat()
+    try:
+        with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_SECONDS) as answer:  # noqa: S310
+            return {"at": at, "status_code": answer.status, "body": _json_or_text(answer.read())}
+    except urllib.error.HTTPError as exc:
+        return {"at": at, "status_code": exc.code, "body": _json_or_text(exc.read())}
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return {"at": at, "status_code": None, "error": type(exc).__name__}
+
+
+def _json_or_text(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", errors="replace")[:500]
 
 
 # --- SMTP ------------------------------------------------------------------------------------
@@ -275,9 +391,18 @@ class InboxHandler(BaseHTTPRequestHandler):
             ("POST", "/admin/faults"): self._set_fault,
             ("DELETE", "/admin/faults"): self._clear_faults,
         }
+        routes.update(
+            {
+                ("POST", "/payments"): self._create_payment,
+                ("GET", "/payments"): lambda: self._json(200, self.inbox.payments()),
+            }
+        )
         route = routes.get((self.command, url.path))
+        paying = _PAYMENT_PATH.match(url.path)
         if route is not None:
             route()
+        elif paying is not None:
+            self._payment_action(paying["id"], paying["action"] or "")
         elif any(path == url.path for _, path in routes):
             self._json(405, {"error": "method not allowed"})
         else:
@@ -323,6 +448,85 @@ class InboxHandler(BaseHTTPRequestHandler):
         else:
             self._json(500, {"error": "internal error"})
         return True
+
+    # The payment provider
+
+    @property
+    def payment_secret(self) -> str:
+        return self.server.payment_secret  # type: ignore[attr-defined]
+
+    def _create_payment(self) -> None:
+        raw = self._body()
+        if self._fault("payments"):
+            return
+        given = self.headers.get("X-Signature", "")
+        if not hmac.compare_digest(given.encode(), _signature(self.payment_secret, raw).encode()):
+            self._json(401, {"error": "invalid signature", "reason": "The signature is wrong."})
+            return
+        try:
+            request = json.loads(raw)
+            if not isinstance(request, dict):
+                raise ValueError
+            amount = request["amount"]
+            ok = (
+                isinstance(request["reference"], str)
+                and request["reference"]
+                and isinstance(amount, int)
+                and not isinstance(amount, bool)
+                and amount > 0
+                and isinstance(request["currency"], str)
+                and urlsplit(str(request["callback_url"])).scheme in ("http", "https")
+            )
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            self._json(422, {"error": "expected reference, amount > 0, currency, callback_url"})
+            return
+        if amount % 100 == 13:  # to try the declined path by hand
+            self._json(402, {"error": "declined", "reason": "Declined by the dev provider."})
+            return
+        key = self.headers.get("Idempotency-Key") or request["reference"]
+        payment, new = self.inbox.create_payment(key, request)
+        host, port = self.server.server_address[:2]  # type: ignore[attr-defined]
+        redirect = f"http://{host}:{port}/payments/{payment['payment_id']}/checkout"
+        self._json(
+            201 if new else 200,
+            {"payment_id": payment["payment_id"], "status": "pending", "redirect_url": redirect},
+        )
+
+    def _payment_action(self, payment_id: str, action: str) -> None:
+        payment = self.inbox.payment(payment_id)
+        if payment is None:
+            self._json(404, {"error": "no such payment"})
+        elif self.command == "GET" and action == "":
+            self._json(200, payment)
+        elif self.command == "GET" and action == "/checkout":
+            self._checkout(payment)
+        elif self.command == "POST" and action in ("/pay", "/decline"):
+            self._body()
+            outcome = "paid" if action == "/pay" else "declined"
+            settled = self.inbox.settle_payment(payment_id, outcome)
+            result = _send_callback(settled, self.payment_secret)
+            self.inbox.note_callback(payment_id, result)
+            self._json(200, {**settled, "callback": result})
+        else:
+            self._json(405, {"error": "method not allowed"})
+
+    def _checkout(self, payment: dict) -> None:
+        pid = html.escape(payment["payment_id"])
+        page = (
+            "<!doctype html><meta charset=utf-8><title>Dev payment</title>"
+            f"<h1>{payment['amount']} {html.escape(payment['currency'])}</h1>"
+            f"<p>{html.escape(payment.get('description') or '')}</p>"
+            f"<p>Status: {html.escape(payment['status'])}</p>"
+            f'<form method=post action="/payments/{pid}/pay"><button>Pay</button></form>'
+            f'<form method=post action="/payments/{pid}/decline"><button>Decline</button></form>'
+        )
+        self._send_body(200, "text/html; charset=utf-8", page.encode("utf-8"))
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     # Mobizon
 
@@ -458,6 +662,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-port", type=int, default=8025)
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--store", type=Path, help="JSON-lines file to keep messages across runs")
+    parser.add_argument(
+        "--payment-secret",
+        default=DEV_PAYMENT_SECRET,
+        help="the payment provider's shared secret (sms-notify's PAYMENT_CALLBACK_SECRET)",
+    )
     args = parser.parse_args(argv)
 
     inbox = Inbox(args.store)
@@ -481,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     http.daemon_threads = True
     http.inbox = inbox  # type: ignore[attr-defined]
+    http.payment_secret = args.payment_secret  # type: ignore[attr-defined]
 
     def stop(signum, frame) -> None:
         # shutdown() waits for serve_forever() to return, so it must not run on its thread.

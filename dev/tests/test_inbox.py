@@ -1,20 +1,29 @@
 """The development inbox, run as its own process, as services and tests use it."""
 
+import hashlib
+import hmac
 import json
 import signal
 import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
+from dev import inbox as dev_inbox
+from sms_notify import settings as notify_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = {"login": "dev", "psw": "dev", "fmt": "3"}
+SECRET = dev_inbox.DEV_PAYMENT_SECRET
 
 
 def _free_port() -> int:
@@ -243,3 +252,155 @@ def test_sigint_stops(tmp_path):
     running = RunningInbox(tmp_path)
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=10) == 0
+
+
+# --- the payment provider -------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Merchant:
+    """The merchant's callback endpoint (sms-notify's, in life): records what it is sent."""
+
+    def __init__(self, answer: int = 200):
+        self.received: list[tuple[bytes, str]] = []
+        merchant = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                merchant.received.append((raw, self.headers.get("X-Signature", "")))
+                data = json.dumps({"ok": True}).encode()
+                self.send_response(merchant.answer)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.answer = answer
+        self.server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/providers/payments/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def merchant():
+    m = Merchant()
+    yield m
+    m.stop()
+
+
+def create_payment(inbox, merchant, amount=500, key=None, secret=SECRET, **over):
+    body = json.dumps(
+        {
+            "reference": over.pop("reference", uuid.uuid4().hex),
+            "amount": amount,
+            "currency": "KZT",
+            "description": "SMS balance top-up",
+            "callback_url": merchant.url,
+            "return_url": None,
+            **over,
+        }
+    ).encode()
+    headers = {"Content-Type": "application/json", "X-Signature": sign(body, secret)}
+    if key:
+        headers["Idempotency-Key"] = key
+    return requests.post(f"{inbox.url}/payments", data=body, headers=headers, timeout=5)
+
+
+def test_the_development_payment_secret_is_sms_notifys():
+    assert SECRET == notify_settings.DEV_PAYMENT_SECRET
+    assert notify_settings.Settings().payment_provider_url == "http://127.0.0.1:8025"
+
+
+def test_a_payment_is_created_once_per_key_and_shown_on_a_page(inbox, merchant):
+    key = uuid.uuid4().hex
+    first = create_payment(inbox, merchant, key=key, reference="top-1")
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assert created["status"] == "pending" and created["payment_id"]
+    assert created["redirect_url"] == f"{inbox.url}/payments/{created['payment_id']}/checkout"
+    again = create_payment(inbox, merchant, key=key, reference="top-1")
+    assert again.status_code == 200 and again.json() == created
+    page = requests.get(created["redirect_url"], timeout=5)
+    assert page.status_code == 200 and "500 KZT" in page.text and "/pay" in page.text
+    shown = requests.get(f"{inbox.url}/payments/{created['payment_id']}", timeout=5).json()
+    assert shown["reference"] == "top-1" and shown["status"] == "pending"
+    assert merchant.received == []  # nothing is said before the citizen pays
+
+
+def test_paying_sends_the_signed_callback_each_time(inbox, merchant):
+    created = create_payment(inbox, merchant, amount=1200, reference="top-2").json()
+    url = f"{inbox.url}/payments/{created['payment_id']}"
+    paid = requests.post(f"{url}/pay", timeout=15).json()
+    assert paid["status"] == "paid" and paid["callback"]["status_code"] == 200
+    [(raw, signature)] = merchant.received
+    assert signature == sign(raw)
+    assert json.loads(raw) == {
+        "payment_id": created["payment_id"],
+        "reference": "top-2",
+        "status": "paid",
+        "amount": 1200,
+        "currency": "KZT",
+    }
+    # Paying again repeats the callback (providers do); declining a paid payment does not undo.
+    assert requests.post(f"{url}/pay", timeout=15).json()["status"] == "paid"
+    assert requests.post(f"{url}/decline", timeout=15).json()["status"] == "paid"
+    assert len(merchant.received) == 3
+    assert {json.loads(r)["status"] for r, _ in merchant.received} == {"paid"}
+    assert len(requests.get(url, timeout=5).json()["callbacks"]) == 3
+
+
+def test_declining_sends_declined(inbox, merchant):
+    created = create_payment(inbox, merchant).json()
+    url = f"{inbox.url}/payments/{created['payment_id']}"
+    assert requests.post(f"{url}/decline", timeout=15).json()["status"] == "declined"
+    assert requests.post(f"{url}/pay", timeout=15).json()["status"] == "declined"
+    assert [json.loads(r)["status"] for r, _ in merchant.received] == ["declined", "declined"]
+
+
+def test_a_callback_the_merchant_cannot_take_is_reported(inbox):
+    down = Merchant()
+    down.stop()
+    created = create_payment(inbox, down).json()
+    paid = requests.post(f"{inbox.url}/payments/{created['payment_id']}/pay", timeout=15).json()
+    assert paid["status"] == "paid" and paid["callback"]["status_code"] is None
+    refusing = Merchant(answer=401)
+    try:
+        created = create_payment(inbox, refusing).json()
+        url = f"{inbox.url}/payments/{created['payment_id']}/pay"
+        assert requests.post(url, timeout=15).json()["callback"]["status_code"] == 401
+    finally:
+        refusing.stop()
+
+
+def test_payment_requests_must_be_signed_and_well_formed(inbox, merchant):
+    r = create_payment(inbox, merchant, secret="not-the-secret")
+    assert r.status_code == 401
+    for bad in ({"amount": 0}, {"amount": "500"}, {"callback_url": "file:///etc/passwd"}):
+        amount = bad.pop("amount", 500)
+        assert create_payment(inbox, merchant, amount=amount, **bad).status_code == 422
+    body = b"not json"
+    r = requests.post(
+        f"{inbox.url}/payments", data=body, headers={"X-Signature": sign(body)}, timeout=5
+    )
+    assert r.status_code == 422
+    assert create_payment(inbox, merchant, amount=1013).status_code == 402
+    assert requests.get(f"{inbox.url}/payments/nope", timeout=5).status_code == 404
+    assert requests.post(f"{inbox.url}/payments/nope/pay", timeout=5).status_code == 404
+
+
+def test_the_provider_can_be_told_to_fail(inbox, merchant):
+    fault = {"provider": "payments", "mode": "500", "count": 1}
+    assert requests.post(f"{inbox.url}/admin/faults", json=fault, timeout=5).status_code == 200
+    assert create_payment(inbox, merchant).status_code == 500
+    assert create_payment(inbox, merchant).status_code == 201

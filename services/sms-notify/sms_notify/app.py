@@ -59,7 +59,12 @@ def build_deps(settings: Settings, **overrides) -> Deps:
         db=mongo.database(settings.mongo_url, settings.database),
         channels=build_channels(settings),
         registry=RegistryOnFirstUse(settings.registry_url),
-        payments=adapter_named(settings.payment_adapter),
+        payments=adapter_named(
+            settings.payment_adapter,
+            base_url=settings.payment_provider_url,
+            secret=settings.payment_secret,
+            timeout=settings.payment_timeout,
+        ),
         policy=Policy(max_attempts=settings.max_attempts),
         limits=Limits(settings.codes_per_window, settings.code_window, settings.sms_per_day),
     )

@@ -19,6 +19,7 @@ from marshmallow import (
 from edu_common.kz.iin import IINError, parse_iin
 from edu_common.web.problems import Problem
 from sms_notify import store
+from sms_notify.domain.balance import TOP_UP_STATUSES
 from sms_notify.domain.conversations import SUBJECT_MAX, TEXT_MAX
 from sms_notify.domain.kinds import KINDS, SUBSCRIPTION_KINDS, URGENT
 from sms_notify.events import E164
@@ -271,9 +272,46 @@ class TopUpView(Schema):
     id = fields.String()
     amount = fields.Integer()
     currency = fields.String()
-    status = fields.String(metadata={"example": "approved"})
+    status = fields.String(
+        metadata={
+            "enum": list(TOP_UP_STATUSES),
+            "description": "pending until the payment provider's signed callback says paid",
+        }
+    )
+    redirect_url = fields.String(
+        allow_none=True,
+        metadata={"description": "While pending: the payment provider's page to pay on"},
+    )
     created_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
     balance = fields.Integer(metadata={"description": "The balance now"})
+
+
+class PaymentCallbackBody(Schema):
+    """What the payment provider POSTs (PAYMENTS.md), signed over the raw body."""
+
+    class Meta:
+        unknown = EXCLUDE  # the provider's other fields
+
+    payment_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Our top-up id, given when the payment was created"},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30),
+        metadata={"description": "paid | declined | pending (other words change nothing)"},
+    )
+    amount = fields.Integer(required=True, strict=True)
+    currency = fields.String(required=True, validate=validate.Length(min=3, max=3))
+
+
+class PaymentCallbackResult(Schema):
+    id = fields.String(metadata={"description": "The top-up"})
+    status = fields.String(metadata={"enum": list(TOP_UP_STATUSES)})
+    credited = fields.Boolean(metadata={"description": "Whether this callback credited it"})
 
 
 class LedgerEntryView(Schema):

@@ -10,13 +10,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from edu_common.settings import ServiceSettings, hours, minutes, secret, setting
+from edu_common.settings import (
+    ServiceSettings,
+    file_stand_in,
+    hours,
+    loopback_url,
+    minutes,
+    secret,
+    setting,
+)
 
 # Development-only credentials for the dev inbox, which accepts any; deployments set them.
 DEV_SMSC_PASSWORD = "dev-only-smsc-password"  # noqa: S105 - marked development default
 DEV_MOBIZON_KEY = "dev-only-mobizon-key"
 DEV_REPORT_SECRET = "dev-only-delivery-report-secret"  # noqa: S105 - marked development default
 DEV_PHONE_CODE_PEPPER = b"dev-only-phone-code-pepper"
+# Shared with the dev inbox's stand-in of the payment provider (dev/inbox.py has the same value).
+DEV_PAYMENT_SECRET = "dev-only-payment-callback-secret"  # noqa: S105 - marked development default
+DEV_INBOX_URL = "http://127.0.0.1:8025"
+# Where `make run` serves sms-notify (dev/run.py): the provider's callback comes here.
+DEV_CALLBACK_URL = "http://127.0.0.1:8004/providers/payments/callback"
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -48,12 +61,12 @@ class Settings(ServiceSettings):
     smtp_tls: bool = setting("SMTP_TLS", False)  # STARTTLS after connecting
     mail_from: str = setting("MAIL_FROM", "no-reply@edu.example.kz")
     # send.php, or the gateway's base URL
-    smsc_url: str = setting("SMSC_URL", "http://127.0.0.1:8025/sys/send.php")
+    smsc_url: str = setting("SMSC_URL", f"{DEV_INBOX_URL}/sys/send.php", dev=loopback_url)
     smsc_login: str = setting("SMSC_LOGIN", "dev")
     smsc_password: str = secret("SMSC_PASSWORD", DEV_SMSC_PASSWORD)
     smsc_sender: str | None = setting("SMSC_SENDER")
     # Base URL; api.mobizon.kz in production.
-    mobizon_url: str = setting("MOBIZON_URL", "http://127.0.0.1:8025")
+    mobizon_url: str = setting("MOBIZON_URL", DEV_INBOX_URL, dev=loopback_url)
     mobizon_api_key: str = secret("MOBIZON_API_KEY", DEV_MOBIZON_KEY)
     # SMS providers in the order they are tried; the next one takes over on a transient failure.
     sms_providers: tuple[str, ...] = setting("SMS_PROVIDERS", ("smsc", "mobizon"))
@@ -76,7 +89,17 @@ class Settings(ServiceSettings):
     currency: str = "KZT"
     top_up_min: int = setting("TOP_UP_MIN", 100)
     top_up_max: int = setting("TOP_UP_MAX", 50_000)
-    payment_adapter: str = setting("PAYMENT_ADAPTER", "dev")
+    # The payment provider (PAYMENTS.md). "dev": the dev inbox's stand-in, refused in production;
+    # a deployment sets "http" and the provider's URL, the public callback URL and the secret.
+    payment_adapter: str = setting("PAYMENT_ADAPTER", "dev", dev=True)
+    payment_provider_url: str = setting("PAYMENT_PROVIDER_URL", DEV_INBOX_URL, dev=loopback_url)
+    # Given to the provider with each payment: where it POSTs the signed outcome.
+    payment_callback_url: str = setting("PAYMENT_CALLBACK_URL", DEV_CALLBACK_URL, dev=loopback_url)
+    # Where the provider sends the citizen back after paying (the cabinet's balance page).
+    payment_return_url: str | None = setting("PAYMENT_RETURN_URL")
+    # HMAC-SHA256 key of what we send the provider and of its callbacks.
+    payment_secret: str = secret("PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_SECRET)
+    payment_timeout: float = setting("PAYMENT_TIMEOUT_SECONDS", 10.0)
 
     # --- subscriptions and the weekly digest -------------------------------------------------
     digest_weekday: int = setting("DIGEST_WEEKDAY", 6, parse=weekday)  # 0 Monday .. 6 Sunday
@@ -86,7 +109,7 @@ class Settings(ServiceSettings):
     digest_catch_up: dt.timedelta = setting(
         "DIGEST_CATCH_UP_HOURS", dt.timedelta(hours=24), parse=hours
     )
-    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json")
+    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json", dev=file_stand_in)
     phone_code_pepper: bytes = secret("PHONE_CODE_PEPPER", DEV_PHONE_CODE_PEPPER)
     phone_code_ttl: dt.timedelta = dt.timedelta(minutes=10)
     phone_code_attempts: int = 5

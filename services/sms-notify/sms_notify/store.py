@@ -39,7 +39,9 @@ The other collections::
     balance_ledger       {_id: sortable id, account_id, kind top_up|charge, amount,
                           balance_after, at, ref (top-up id or message id), segments}
     top_ups              {_id: hash(account, Idempotency-Key), account_id, amount, currency,
-                          payment_id, adapter, status, created_at}
+                          adapter, payment_id, redirect_url, status new|pending|paid|declined,
+                          reason, created_at, updated_at, paid_at}: credited only when the
+                          payment provider's signed callback says paid (PAYMENTS.md)
     conversations        {_id, parent_id, teacher_id, subject, created_at, last_message_at,
                           unread: {parent: n, teacher: n}}
     conversation_messages {_id, conversation_id, author_id, author_role, text, attachment,

@@ -9,6 +9,8 @@ from a throw-away key.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from edu_common.registry import JsonFileRegistry
 from edu_common.testing import Clock, TokenMinter
 from sms_notify import app as notify_app
 from sms_notify import store, worker
+from sms_notify.adapters import payments
 from sms_notify.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -81,6 +84,73 @@ def messages(db, **query) -> list[dict]:
     return list(db[store.MESSAGES].find(query).sort("created_at", 1))
 
 
+class FakeProvider:
+    """A payment provider in this process (the contract of PAYMENTS.md): one payment per
+    reference, amounts ending in 13 refused, ``fail`` raised while set. The outcome comes only
+    from a signed callback the test posts (``pay``)."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.created: dict[str, payments.PaymentCreated] = {}
+        self.calls: list[dict] = []
+        self.fail: Exception | None = None
+        self._lock = threading.Lock()
+
+    def create(self, **request) -> payments.PaymentCreated:
+        with self._lock:
+            self.calls.append(request)
+            if self.fail is not None:
+                raise self.fail
+            if request["amount"] % 100 == 13:
+                raise payments.PaymentRefused("Declined by the card's bank.")
+            ref = request["reference"]
+            if ref not in self.created:
+                n = len(self.created) + 1
+                self.created[ref] = payments.PaymentCreated(
+                    f"pay-{n}", f"https://pay.example.kz/checkout/{n}"
+                )
+            return self.created[ref]
+
+
+def callback_body(top_up: dict, status: str = "paid", **over) -> bytes:
+    """The provider's callback for a top-up as our API answered it."""
+    n = top_up["redirect_url"].rsplit("/", 1)[-1]
+    body = {
+        "payment_id": f"pay-{n}",
+        "reference": top_up["id"],
+        "status": status,
+        "amount": top_up["amount"],
+        "currency": top_up["currency"],
+        **over,
+    }
+    return json.dumps(body).encode()
+
+
+def post_callback(client, raw: bytes, secret: str | None = None, signature: str | None = None):
+    """POST a callback as the provider does: signed with ``secret`` (or the given header)."""
+    headers = {"Content-Type": "application/json"}
+    if signature is None and secret is not None:
+        signature = payments.signature(secret, raw)
+    if signature is not None:
+        headers["X-Signature"] = signature
+    return client.post("/providers/payments/callback", data=raw, headers=headers)
+
+
+def pay(client, deps, top_up: dict, status: str = "paid"):
+    """The provider says the top-up's payment is paid (or declined), signed as it must be."""
+    return post_callback(client, callback_body(top_up, status), deps.settings.payment_secret)
+
+
+def credit(client, deps, headers: dict, amount: int) -> dict:
+    """A top-up all the way: asked for (202 pending), then paid by the provider's callback."""
+    started = client.post("/balance/top-ups", json={"amount": amount}, headers={**headers, **key()})
+    assert started.status_code == 202, started.json
+    answer = pay(client, deps, started.json)
+    assert answer.status_code == 200 and answer.json["credited"] is True, answer.json
+    return started.json
+
+
 @pytest.fixture
 def clock():
     return Clock(WEDNESDAY)
@@ -108,10 +178,21 @@ def minter():
 
 
 @pytest.fixture
-def app(settings, mongo_db, clock, minter, registry):
-    """The service's own composition root, given our settings, clock and registry."""
+def provider():
+    return FakeProvider()
+
+
+@pytest.fixture
+def app(settings, mongo_db, clock, minter, registry, provider):
+    """The service's own composition root, given our settings, clock, registry and provider."""
     application = notify_app.create_app(
-        settings, verifier=minter.verifier, clock=clock, channels={}, db=mongo_db, registry=registry
+        settings,
+        verifier=minter.verifier,
+        clock=clock,
+        channels={},
+        db=mongo_db,
+        registry=registry,
+        payments=provider,
     )
     application.testing = True
     return application
@@ -149,6 +230,7 @@ __all__ = [
     "db",
     "deps",
     "minter",
+    "provider",
     "registry",
     "settings",
     "worker_bindings",

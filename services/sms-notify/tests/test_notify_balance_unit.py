@@ -1,4 +1,4 @@
-"""The balance's pure rules and the development payment adapter."""
+"""The balance's pure rules and the payment adapter's own rules (names, signatures)."""
 
 from __future__ import annotations
 
@@ -48,12 +48,36 @@ def test_ledger_entries_never_go_below_zero_and_have_the_right_sign():
         rules.LedgerEntry("a", rules.TOP_UP, -10, 20, NOW, "t2")
 
 
-def test_dev_payments_approve_at_once_with_a_stable_id():
-    dev = payments.adapter_named("dev")
-    first = dev.pay(account_id="a", amount=1000, currency="KZT", key="k1")
-    again = dev.pay(account_id="a", amount=1000, currency="KZT", key="k1")
-    assert first.status == payments.APPROVED
-    assert first.payment_id == again.payment_id
-    assert dev.pay(account_id="a", amount=1013, currency="KZT", key="k2").status == "declined"
-    with pytest.raises(ValueError):
-        payments.adapter_named("nope")
+def test_payment_adapters_are_the_http_contract_under_two_names():
+    for name in ("dev", "http"):
+        adapter = payments.adapter_named(name, base_url="http://127.0.0.1:1/", secret="s")
+        assert isinstance(adapter, payments.HttpPayments) and adapter.name == name
+        assert adapter.base_url == "http://127.0.0.1:1"
+    with pytest.raises(ValueError, match="PAYMENT_ADAPTER"):
+        payments.adapter_named("instant", base_url="http://x", secret="s")
+
+
+def test_signatures_are_hmac_sha256_of_the_raw_body():
+    body = b'{"reference": "t-1", "status": "paid"}'
+    sig = payments.signature("secret", body)
+    assert sig.startswith("sha256=") and len(sig) == len("sha256=") + 64
+    assert payments.signed_by("secret", body, sig)
+    assert not payments.signed_by("other", body, sig)
+    assert not payments.signed_by("secret", body + b" ", sig)
+    assert not payments.signed_by("secret", body, "")
+    assert not payments.signed_by("secret", body, sig.upper())
+
+
+def test_an_unreachable_provider_is_unavailable(unused_port):
+    adapter = payments.adapter_named(
+        "http", base_url=f"http://127.0.0.1:{unused_port}", secret="s", timeout=2
+    )
+    with pytest.raises(payments.PaymentUnavailable):
+        adapter.create(
+            reference="t-1",
+            amount=500,
+            currency="KZT",
+            description="top-up",
+            callback_url="http://127.0.0.1:1/cb",
+            return_url=None,
+        )

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -42,6 +43,7 @@ def deps(inbox, mongo_url, mongo_db, amqp_url):
         smtp_port=inbox.smtp_port,
         smsc_url=inbox.smsc_url,
         mobizon_url=inbox.url,
+        payment_provider_url=inbox.url,
         price_per_segment=10,
     )
     mongo.ensure_indexes(mongo_db, indexes())
@@ -80,12 +82,19 @@ def test_homework_event_reaches_the_phone_once_and_is_paid(
             "phone": PHONE,
             "email": "mother@example.kz",
             "language": "ru",
+            "verified": True,
         },
     )
     wait_until(lambda: accounts.get(db, "acc-mother"), timeout=30, message="account copy")
     sub = subscriptions.create(deps, "acc-mother", STUDENT_IIN, PHONE, ["homework"])
     assert sub["phone"] == PHONE
-    balance.top_up(deps, "acc-mother", 200, "top-up-key-1")
+    started, _ = balance.top_up(deps, "acc-mother", 200, "top-up-key-1")
+    # The dev inbox's payment provider took the payment; its callback says paid.
+    asked = requests.get(f"{inbox.url}/payments", timeout=5).json()
+    [payment] = [p for p in asked if p["reference"] == started["id"]]
+    paid = {"payment_id": payment["payment_id"], "reference": started["id"], "status": "paid"}
+    balance.on_callback(deps, {**paid, "amount": 200, "currency": "KZT"})
+    assert balance.current(db, "acc-mother") == 200
 
     # The dev tool, as a developer runs it; then the same envelope once more (a redelivery).
     assert (

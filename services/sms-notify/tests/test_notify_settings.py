@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from edu_common.config import ConfigError
+from edu_common.settings import development_defaults
+from sms_notify.adapters.payments import HttpPayments
 from sms_notify.adapters.registry import RegistryOnFirstUse
 from sms_notify.app import build_channels, build_deps
-from sms_notify.settings import Settings
+from sms_notify.settings import DEV_PAYMENT_SECRET, Settings
 
 POPULATION = Path(__file__).resolve().parents[3] / "dev" / "population.json"
 
@@ -19,7 +21,34 @@ VARS = [
     "SMSC_PASSWORD", "SMSC_PASSWORD_FILE", "SMSC_SENDER", "MOBIZON_URL", "MOBIZON_API_KEY",
     "SMS_PROVIDERS", "DELIVERY_REPORT_SECRET", "LIMIT_CODES_PER_WINDOW",
     "LIMIT_CODE_WINDOW_MINUTES", "LIMIT_SMS_PER_DAY", "DELIVERY_MAX_ATTEMPTS", "TIMEZONE",
+    "PAYMENT_ADAPTER", "PAYMENT_PROVIDER_URL", "PAYMENT_CALLBACK_URL", "PAYMENT_RETURN_URL",
+    "PAYMENT_CALLBACK_SECRET", "PAYMENT_TIMEOUT_SECONDS", "PHONE_CODE_PEPPER",
+    "POPULATION_REGISTRY_URL", "EDU_ENV", "IDENTITY_JWKS_URL", "IDENTITY_URL",
 ]  # fmt: skip
+# What a deployment sets (deploy/k8s): every development default replaced.
+PRODUCTION = {
+    "EDU_ENV": "production",
+    "MONGO_URL": "mongodb://mongo-0.mongo:27017/sms_notify?replicaSet=rs0",
+    "AMQP_URL": "amqps://notify:x@rabbitmq:5671/edu",
+    "IDENTITY_JWKS_URL": "http://identity-web:8000/.well-known/jwks.json",
+    "IDENTITY_URL": "http://identity-web:8000",
+    "SMSC_URL": "https://smsc.kz",
+    "SMSC_PASSWORD": "from-a-secret-1",
+    "MOBIZON_URL": "https://api.mobizon.kz",
+    "MOBIZON_API_KEY": "from-a-secret-2",
+    "DELIVERY_REPORT_SECRET": "from-a-secret-3",
+    "PHONE_CODE_PEPPER": "from-a-secret-4-at-least-16",
+    "POPULATION_REGISTRY_URL": "https://registry.example.kz",
+    "PAYMENT_ADAPTER": "http",
+    "PAYMENT_PROVIDER_URL": "https://pay.example.kz/api",
+    "PAYMENT_CALLBACK_URL": "https://edu.example.kz/api/notify/providers/payments/callback",
+    "PAYMENT_CALLBACK_SECRET": "from-a-secret-5",
+}
+DEVELOPMENT_DEFAULTS = {
+    "SMSC_URL", "SMSC_PASSWORD", "MOBIZON_URL", "MOBIZON_API_KEY", "DELIVERY_REPORT_SECRET",
+    "PHONE_CODE_PEPPER", "POPULATION_REGISTRY_URL", "PAYMENT_ADAPTER", "PAYMENT_PROVIDER_URL",
+    "PAYMENT_CALLBACK_URL", "PAYMENT_CALLBACK_SECRET",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -96,3 +125,44 @@ def test_the_registry_is_opened_when_first_asked(tmp_path):
         missing.find_person("081009542946")
     registry = RegistryOnFirstUse(str(POPULATION))
     assert registry.find_person("081009542946") is not None
+
+
+def test_every_development_default_is_named_never_shown(environ):
+    settings = Settings.from_env()
+    named = set(development_defaults(settings))
+    assert named >= DEVELOPMENT_DEFAULTS, DEVELOPMENT_DEFAULTS - named
+    assert DEV_PAYMENT_SECRET not in repr(settings)
+    assert settings.payment_adapter == "dev"
+    assert settings.payment_provider_url == "http://127.0.0.1:8025"
+    assert settings.payment_callback_url.endswith("/providers/payments/callback")
+    assert settings.payment_timeout == 10.0 and settings.payment_return_url is None
+
+
+def test_production_refuses_the_development_payment_provider_and_secrets(environ):
+    production = Settings.from_env(environ=PRODUCTION)
+    assert development_defaults(production) == []
+    assert production.payment_adapter == "http"
+    for name in sorted(DEVELOPMENT_DEFAULTS):
+        left_out = {k: v for k, v in PRODUCTION.items() if k != name}
+        with pytest.raises(ConfigError, match=name) as refused:
+            Settings.from_env(environ=left_out)
+        assert "dev-only" not in str(refused.value)
+    # A provider or callback on this machine is a development value, whatever its port.
+    for name in ("PAYMENT_PROVIDER_URL", "PAYMENT_CALLBACK_URL"):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env(environ={**PRODUCTION, name: "http://localhost:9999/x"})
+    with pytest.raises(ConfigError, match="PAYMENT_ADAPTER"):
+        Settings.from_env(environ={**PRODUCTION, "PAYMENT_ADAPTER": "dev"})
+
+
+def test_the_payment_settings_reach_the_adapter(environ, mongo_url):
+    environ.setenv("PAYMENT_ADAPTER", "http")
+    environ.setenv("PAYMENT_PROVIDER_URL", "https://pay.example.kz/api/")
+    environ.setenv("PAYMENT_TIMEOUT_SECONDS", "3.5")
+    deps = build_deps(Settings.from_env(mongo_url=mongo_url))
+    assert isinstance(deps.payments, HttpPayments)
+    assert deps.payments.name == "http" and deps.payments.base_url == "https://pay.example.kz/api"
+    assert deps.payments.timeout == 3.5
+    environ.setenv("PAYMENT_ADAPTER", "instant")
+    with pytest.raises(ValueError, match="PAYMENT_ADAPTER"):
+        build_deps(Settings.from_env(mongo_url=mongo_url))

@@ -25,20 +25,33 @@ def get_balance():
 @auth.require("citizen")
 @once
 @blp.arguments(s.TopUpInput)
-@blp.response(201, s.TopUpView)
-@blp.alt_response(402, description="The payment was declined (payment_declined)")
+@blp.response(202, s.TopUpView)
+@blp.alt_response(402, description="The provider declined the payment (payment_declined)")
 @blp.alt_response(428, description="No Idempotency-Key header (idempotency_key_required)")
+@blp.alt_response(503, description="The payment provider is unavailable (payment_unavailable)")
 @blp.doc(
     parameters=[
         {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}
     ]
 )
 def top_up(body):
-    """Pay in; the Idempotency-Key header is required, so a retry never pays twice."""
+    """Start a top-up: 202 ``pending`` with the provider's ``redirect_url`` to pay on.
+
+    The balance grows only when the provider's signed callback says paid. The Idempotency-Key
+    header is required: the same key is the same top-up and the same payment.
+    """
     view, _made = balance.top_up(
         deps(), caller_id(), body["amount"], request.headers.get("Idempotency-Key")
     )
     return view
+
+
+@blp.route("/top-ups/<top_up_id>", methods=["GET"])
+@auth.require("citizen")
+@blp.response(200, s.TopUpView)
+def get_top_up(top_up_id):
+    """One of my top-ups as it stands (back from the provider's page: paid yet?)."""
+    return balance.top_up_of(deps(), caller_id(), top_up_id)
 
 
 @blp.route("/ledger", methods=["GET"])

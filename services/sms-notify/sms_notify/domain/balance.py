@@ -13,6 +13,15 @@ from dataclasses import dataclass
 TOP_UP = "top_up"
 CHARGE = "charge"
 
+# A top-up: new (our record, before the provider was asked) -> pending (the citizen pays on the
+# provider's page) -> paid (its signed callback said so: the one moment the balance grows) or
+# declined. Only new and pending move on; paid and declined are final.
+NEW = "new"
+PENDING = "pending"
+PAID = "paid"
+DECLINED = "declined"
+TOP_UP_STATUSES = (NEW, PENDING, PAID, DECLINED)
+
 
 class TopUpRejected(ValueError):
     """An amount that cannot be paid in; ``code`` is a stable machine code."""

@@ -132,7 +132,14 @@ def note_run_out(deps: Deps, session: ClientSession | None, account: dict) -> No
 
 
 def top_up(deps: Deps, account_id: str, amount: int, key: str | None) -> tuple[dict, bool]:
-    """Pay ``amount`` in; answers (the top-up, whether this call made it)."""
+    """Start paying ``amount`` in; answers (the top-up, whether this call started it).
+
+    Nothing is credited here: the provider makes a payment and gives the page the citizen pays
+    on (``redirect_url``); the balance grows only when its signed callback says paid
+    (``on_callback``). The same Idempotency-Key gives the same top-up and the same payment:
+    our record, keyed by account and key, is written before the provider is asked, and the
+    provider gets our top-up id as its own idempotency key.
+    """
     if not key:
         raise Problem(
             428,
@@ -146,45 +153,143 @@ def top_up(deps: Deps, account_id: str, amount: int, key: str | None) -> tuple[d
     except rules.TopUpRejected as exc:
         raise Problem(422, exc.code, str(exc), field="amount") from None
     top_up_id = hashlib.sha256(f"{account_id}|{key}".encode()).hexdigest()[:32]
-    done = deps.db[store.TOP_UPS].find_one({"_id": top_up_id})
-    if done is not None:
-        if done["amount"] != amount:
-            raise Problem(
-                422,
-                "idempotency_key_reused",
-                "This Idempotency-Key paid a different amount.",
-                field="Idempotency-Key",
-            )
-        return _top_up_view(deps, done), False
-    try:
-        paid = deps.payments.pay(
-            account_id=account_id, amount=amount, currency=deps.settings.currency, key=top_up_id
-        )
-    except payments.PaymentUnavailable:
-        raise Problem(
-            503, "payment_unavailable", "Payments are unavailable.", headers={"Retry-After": "30"}
-        ) from None
-    if paid.status != payments.APPROVED:
-        raise Problem(402, "payment_declined", paid.reason or "The payment was declined.")
     now = deps.now()
     doc = {
         "_id": top_up_id,
         "account_id": account_id,
         "amount": amount,
         "currency": deps.settings.currency,
-        "payment_id": paid.payment_id,
         "adapter": deps.payments.name,
-        "status": paid.status,
+        "payment_id": None,
+        "redirect_url": None,
+        "status": rules.NEW,
         "created_at": now,
+        "updated_at": now,
     }
+    made = True
+    try:
+        deps.db[store.TOP_UPS].insert_one(doc)
+    except DuplicateKeyError:
+        made = False
+        doc = deps.db[store.TOP_UPS].find_one({"_id": top_up_id}) or doc
+        if doc["amount"] != amount:
+            raise Problem(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key paid a different amount.",
+                field="Idempotency-Key",
+            ) from None
+    if doc["status"] == rules.DECLINED:
+        raise Problem(402, "payment_declined", doc.get("reason") or "The payment was declined.")
+    if doc["status"] == rules.NEW:
+        doc = _create_payment(deps, account, doc)
+    return _top_up_view(deps, doc), made
 
+
+def _create_payment(deps: Deps, account: dict, doc: dict) -> dict:
+    """Ask the provider for the payment of a new top-up (again, after a failure: the provider
+    answers a repeated reference with the same payment)."""
+    try:
+        created = deps.payments.create(
+            reference=doc["_id"],
+            amount=doc["amount"],
+            currency=doc["currency"],
+            description=f"SMS balance top-up, {doc['amount']} {doc['currency']}",
+            callback_url=deps.settings.payment_callback_url,
+            return_url=deps.settings.payment_return_url,
+        )
+    except payments.PaymentUnavailable as exc:
+        log.warning("payment provider unavailable", extra={"top_up": doc["_id"], "why": str(exc)})
+        raise Problem(
+            503, "payment_unavailable", "Payments are unavailable.", headers={"Retry-After": "30"}
+        ) from None
+    except payments.PaymentRefused as exc:
+        deps.db[store.TOP_UPS].update_one(
+            {"_id": doc["_id"], "status": rules.NEW},
+            {"$set": {"status": rules.DECLINED, "reason": str(exc), "updated_at": deps.now()}},
+        )
+        raise Problem(402, "payment_declined", str(exc)) from None
+    # Only a top-up still new takes the payment: a callback may have been faster than us.
+    deps.db[store.TOP_UPS].update_one(
+        {"_id": doc["_id"], "status": rules.NEW},
+        {
+            "$set": {
+                "status": rules.PENDING,
+                "payment_id": created.payment_id,
+                "redirect_url": created.redirect_url,
+                "updated_at": deps.now(),
+            }
+        },
+    )
+    log.info("top-up payment created", extra={"top_up": doc["_id"], "account": account["_id"]})
+    return deps.db[store.TOP_UPS].find_one({"_id": doc["_id"]}) or doc
+
+
+def top_up_of(deps: Deps, account_id: str, top_up_id: str) -> dict:
+    """One of my top-ups, as it stands (pending until the provider's callback)."""
+    accounts.require(deps.db, account_id)
+    doc = deps.db[store.TOP_UPS].find_one({"_id": top_up_id, "account_id": account_id})
+    if doc is None:
+        raise Problem(404, "not_found", "No such top-up of yours.")
+    return _top_up_view(deps, doc)
+
+
+def check_callback(deps: Deps, raw: bytes, given: str) -> None:
+    """The provider's signature over the raw body, before anything in it is read."""
+    if not payments.signed_by(deps.settings.payment_secret, raw, given):
+        log.warning("payment callback with a wrong signature")
+        raise Problem(401, "invalid_signature", "The callback's signature does not match.")
+
+
+def on_callback(deps: Deps, body: dict) -> dict:
+    """The provider's signed word on a payment: ``paid`` credits the top-up once, ``declined``
+    closes it, anything else changes nothing. Repeats change nothing either."""
+    top_up_id, payment_id, status = body["reference"], body["payment_id"], body["status"]
+    doc = deps.db[store.TOP_UPS].find_one({"_id": top_up_id})
+    if doc is None or (doc.get("payment_id") not in (None, payment_id)):
+        raise Problem(404, "unknown_payment", "No top-up has this reference and payment id.")
+    if (body["amount"], body["currency"]) != (doc["amount"], doc["currency"]):
+        # Never credit what was not asked for; an operator must look at it.
+        log.error("payment callback for another amount", extra={"top_up": top_up_id})
+        raise Problem(422, "amount_mismatch", "The amount or currency is not the top-up's.")
+    credited = False
+    if status == rules.PAID:
+        credited = _credit(deps, doc, payment_id)
+    elif status == rules.DECLINED:
+        deps.db[store.TOP_UPS].update_one(
+            {"_id": top_up_id, "status": {"$in": [rules.NEW, rules.PENDING]}},
+            {
+                "$set": {
+                    "status": rules.DECLINED,
+                    "payment_id": payment_id,
+                    "reason": "declined by the payment provider",
+                    "updated_at": deps.now(),
+                }
+            },
+        )
+    now_doc = deps.db[store.TOP_UPS].find_one({"_id": top_up_id}) or doc
+    if status == rules.PAID and now_doc["status"] != rules.PAID:
+        # Paid after we had it as declined: money taken and not credited. An operator decides.
+        log.error("payment paid after it was declined", extra={"top_up": top_up_id})
+    return {"id": top_up_id, "status": now_doc["status"], "credited": credited}
+
+
+def _credit(deps: Deps, doc: dict, payment_id: str) -> bool:
+    """Mark the top-up paid and credit the balance, in one transaction; False if it was paid
+    (or closed) before: a repeated callback credits nothing."""
+    account_id, amount = doc["account_id"], doc["amount"]
     _ensure_balance(deps.db, account_id)
+    now = deps.now()
 
     def work(session: ClientSession) -> bool:
-        try:
-            deps.db[store.TOP_UPS].insert_one(doc, session=session)
-        except DuplicateKeyError:
-            return False  # a concurrent retry with the same key stored it first
+        paid = deps.db[store.TOP_UPS].find_one_and_update(
+            {"_id": doc["_id"], "status": {"$in": [rules.NEW, rules.PENDING]}},
+            {"$set": {"status": rules.PAID, "payment_id": payment_id, "paid_at": now}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if paid is None:
+            return False
         after = deps.db[store.BALANCES].find_one_and_update(
             {"_id": account_id},
             {"$inc": {"balance": amount}, "$set": {"run_out_notified": False, "updated_at": now}},
@@ -192,15 +297,18 @@ def top_up(deps: Deps, account_id: str, amount: int, key: str | None) -> tuple[d
             session=session,
         )
         entry = rules.LedgerEntry(
-            account_id, rules.TOP_UP, amount, int(after["balance"]), now, top_up_id
+            account_id, rules.TOP_UP, amount, int(after["balance"]), now, doc["_id"]
         )
         _write_ledger(deps.db, session, entry)
-        _receipt(deps, session, account, doc, int(after["balance"]))
+        account = deps.db[accounts.ACCOUNTS].find_one({"_id": account_id}, session=session)
+        if account is not None:
+            _receipt(deps, session, account, paid, int(after["balance"]))
         return True
 
-    made = mongo.in_transaction(deps.db, work)
-    stored = deps.db[store.TOP_UPS].find_one({"_id": top_up_id}) or doc
-    return _top_up_view(deps, stored), made
+    credited = mongo.in_transaction(deps.db, work)
+    if credited:
+        log.info("top-up credited", extra={"top_up": doc["_id"], "account": account_id})
+    return credited
 
 
 def _ensure_balance(db: Database, account_id: str) -> None:
@@ -243,7 +351,9 @@ def _top_up_view(deps: Deps, doc: dict) -> dict:
         "amount": doc["amount"],
         "currency": doc["currency"],
         "status": doc["status"],
+        "redirect_url": doc.get("redirect_url") if doc["status"] == rules.PENDING else None,
         "created_at": doc["created_at"],
+        "paid_at": doc.get("paid_at"),
         "balance": current(deps.db, doc["account_id"]),
     }
 
