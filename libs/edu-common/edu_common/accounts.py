@@ -6,17 +6,32 @@ organisation, contacts or language change. Each service keeps its own copy in it
 (collection ``accounts``, keyed by account id) and reads it locally: a parent's IIN behind a
 token, a kindergarten's staff, a teacher's phone. Events may arrive out of order or twice; the
 ``revision`` counter keeps the newest.
+
+The copy may lag behind a sign-in by a moment (the event is on its way). ``require`` then fills
+it from identity itself, over identity's internal API with the asking person's own access token
+(docs/decisions/0016-account-copy-on-miss.md), so an honest user is never told to wait. It needs
+nothing from the service beyond what every service has: its Deps in ``app.extensions[<service
+name>]`` with the shared settings (``IDENTITY_URL``, ``IDENTITY_TIMEOUT_SECONDS``).
 """
 
 from __future__ import annotations
 
-from pymongo.database import Database
+import logging
 
+from flask import current_app, g, has_request_context
+from marshmallow import ValidationError
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from edu_common import identity_api
 from edu_common.consumer import Binding, HandlerContext
 from edu_common.contracts.identity import ACCOUNT_CHANGED, AccountChanged
 from edu_common.envelope import Envelope
 from edu_common.mongo import Index
+from edu_common.web import auth
 from edu_common.web.problems import Problem
+
+log = logging.getLogger(__name__)
 
 ACCOUNTS = "accounts"
 INDEXES = [
@@ -44,9 +59,59 @@ def get(db: Database, account_id: str) -> dict | None:
     return db[ACCOUNTS].find_one({"_id": account_id, "active": {"$ne": False}})
 
 
+def keep(db: Database, state: dict) -> bool:
+    """Store an account state outside an event (identity's answer on a miss): newest revision
+    wins here too, atomically against an event being applied at the same moment."""
+    data = AccountChanged().load(state)
+    account_id = data.pop("account_id")
+    try:
+        db[ACCOUNTS].replace_one(
+            {"_id": account_id, "revision": {"$lt": data["revision"]}}, data, upsert=True
+        )
+    except DuplicateKeyError:
+        return False  # the copy has this revision or a newer one already
+    return True
+
+
+def _service_settings():
+    """The shared settings of the service serving this request (its Deps' ``settings``)."""
+    deps = current_app.extensions.get(current_app.name)
+    return getattr(deps, "settings", None)
+
+
+def fill_on_miss(db: Database, account_id: str) -> dict | None:
+    """The asking person's account from identity, kept in the copy; None when this request
+    cannot ask for it (not the caller's own account, no token, identity not configured or not
+    answering). Only the token's own subject is asked for: identity answers for nobody else."""
+    if not has_request_context():
+        return None
+    principal = g.get("principal")
+    token = auth.bearer_token()
+    if principal is None or principal.account_id != account_id or token is None:
+        return None
+    settings = _service_settings()
+    base_url = getattr(settings, "identity_url", None)
+    if not base_url:
+        return None
+    try:
+        state = identity_api.account(base_url, account_id, token, timeout=settings.identity_timeout)
+    except identity_api.IdentityUnavailable as exc:
+        log.warning("identity did not answer for a missing account copy: %s", exc)
+        return None
+    if state is None or state.get("account_id") != account_id:
+        return None
+    try:
+        keep(db, state)
+    except (ValidationError, PyMongoError) as exc:
+        log.warning("identity's account state could not be kept: %s", type(exc).__name__)
+        return None
+    return get(db, account_id)
+
+
 def require(db: Database, account_id: str) -> dict:
-    """The asking account from the local copy; 409 while identity's event is on its way."""
-    account = get(db, account_id)
+    """The asking account from the local copy, filled from identity on a miss; 409 only while
+    neither has it (identity not answering)."""
+    account = get(db, account_id) or fill_on_miss(db, account_id)
     if account is None:
         raise Problem(
             409,
