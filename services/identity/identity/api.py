@@ -13,7 +13,8 @@ from identity import schemas as s
 from identity import store
 from identity.deps import Deps
 from identity.domain import roles
-from identity.usecases import consents, passwords, registration, sessions, staff
+from identity.usecases import consents, passwords, registration, schools, sessions, staff
+from identity.usecases.common import is_verified
 
 
 def deps() -> Deps:
@@ -42,10 +43,11 @@ class Registrations(MethodView):
     @reg.arguments(s.RegistrationStart)
     @reg.response(201, s.RegistrationView)
     @reg.alt_response(409, description="The e-mail has a cabinet already (code email_taken)")
+    @reg.alt_response(429, description="Too many codes from this address (code_limit)")
     def post(self, body):
         """Step 1: give an e-mail; a 6-digit code is sent to it."""
         return registration.start(
-            deps(), body["email"], body.get("language") or problems.language()
+            deps(), body["email"], body.get("language") or problems.language(), client()
         )
 
 
@@ -61,7 +63,7 @@ class RegistrationResource(MethodView):
 @reg.response(202, s.RegistrationView)
 def resend_email_code(reg_id):
     """Send a new e-mail code (at most one a minute, five in all)."""
-    return registration.resend_code(deps(), reg_id)
+    return registration.resend_code(deps(), reg_id, client())
 
 
 @reg.route("/<reg_id>/email/confirm", methods=["POST"])
@@ -75,17 +77,71 @@ def confirm_email(body, reg_id):
 @reg.route("/<reg_id>/person", methods=["POST"])
 @reg.arguments(s.PersonInput)
 @reg.response(200, s.RegistrationView)
+@reg.alt_response(422, description="iin_not_in_registry (enter the data by hand if you are "
+                  "not a citizen), iin_in_registry (data by hand for an IIN the registry "
+                  "knows), iin_proof_unavailable, or a field that is not valid")  # fmt: skip
+@reg.alt_response(429, description="too_many_lookups, code_limit")
 def set_person(body, reg_id):
-    """Step 2: the IIN (citizens: filled from the population registry) or data by hand."""
-    return registration.set_person(deps(), reg_id, body)
+    """Step 2: the IIN. For an IIN the population registry knows nothing is shown until it is
+    proven (next_step person_confirmation): a code goes at once by SMS to the first phone the
+    mobile-citizens database links to it (`proof: sms`, iin_proof.sms_sent_to shows it masked),
+    or ask for a nonce to sign (`proof: eds`). Data by hand only for an IIN the registry does
+    not know: such a cabinet stays unverified until an operator checks the document."""
+    return registration.set_person(deps(), reg_id, body, client())
+
+
+@reg.route("/<reg_id>/person/code", methods=["POST"])
+@reg.arguments(s.PhoneChoice)
+@reg.response(202, s.RegistrationView)
+def send_person_code(body, reg_id):
+    """The IIN proof code again, or to another of the linked phones (one a minute, five in
+    all)."""
+    return registration.send_person_code(deps(), reg_id, body["phone_index"], client())
+
+
+@reg.route("/<reg_id>/person/eds-challenge", methods=["POST"])
+@reg.response(201, s.EdsChallenge)
+def person_eds_challenge(reg_id):
+    """A nonce to sign (5 minutes, once) with a certificate whose SERIALNUMBER carries the
+    IIN given in step 2."""
+    return registration.person_eds_challenge(deps(), reg_id)
+
+
+@reg.route("/<reg_id>/person/confirm", methods=["POST"])
+@reg.arguments(s.PersonConfirm)
+@reg.response(200, s.RegistrationView)
+@reg.alt_response(409, description="iin_taken: told only now, after the proof")
+@reg.alt_response(410, description="The code or the challenge is used up or expired")
+@reg.alt_response(422, description="code_wrong, eds_* (the signature), eds_iin_mismatch")
+def confirm_person(body, reg_id):
+    """Step 2 proven: {code} from the SMS, or {challenge_id, cms} / {challenge_id, certificate,
+    signature}. The answer now carries the registry's data."""
+    return registration.confirm_person(deps(), reg_id, body, client())
 
 
 @reg.route("/<reg_id>/contacts", methods=["PUT"])
 @reg.arguments(s.ContactsInput)
 @reg.response(200, s.RegistrationView)
 def set_contacts(body, reg_id):
-    """Step 3: the mobile phone."""
-    return registration.set_contacts(deps(), reg_id, body["phone"])
+    """Step 3: the mobile phone. A code goes to it by SMS (next_step contacts_confirmation),
+    unless it is the phone the IIN proof code went to: that one is confirmed already
+    (phone_confirmed_by: iin_proof)."""
+    return registration.set_contacts(deps(), reg_id, body["phone"], client())
+
+
+@reg.route("/<reg_id>/contacts/code", methods=["POST"])
+@reg.response(202, s.RegistrationView)
+def send_phone_code(reg_id):
+    """The phone's code again (one a minute, five in all)."""
+    return registration.send_phone_code(deps(), reg_id, client())
+
+
+@reg.route("/<reg_id>/contacts/confirm", methods=["POST"])
+@reg.arguments(s.CodeInput)
+@reg.response(200, s.RegistrationView)
+def confirm_phone(body, reg_id):
+    """Step 3 done: the code from the SMS."""
+    return registration.confirm_phone(deps(), reg_id, body["code"], client())
 
 
 @reg.route("/<reg_id>/password", methods=["PUT"])
@@ -102,6 +158,8 @@ def set_password(body, reg_id):
 @once
 @reg.arguments(s.CompleteInput)
 @reg.response(201, s.AccountCreated)
+@reg.alt_response(422, description="phone_not_confirmed (next_step contacts_confirmation), "
+                  "consent_required")  # fmt: skip
 def complete(body, reg_id):
     """Step 5: the consents; the cabinet is created."""
     return registration.complete(deps(), reg_id, body["consents"], client())
@@ -125,8 +183,9 @@ def login(body):
 @ses.arguments(s.OtpRequest)
 @ses.response(202, s.Challenge)
 def request_otp(body):
-    """Ask for a one-time code by SMS, to a phone linked to the IIN in the mobile-citizens
-    database."""
+    """Ask for a one-time code by SMS. Always 202 with a challenge: the code is sent only if
+    the IIN has a cabinet and the mobile-citizens database links the phone to it, and a wrong
+    code fails alike either way."""
     return sessions.request_otp(deps(), body["iin"], body["phone"], client())
 
 
@@ -148,11 +207,19 @@ def eds_challenge():
 @ses.route("/sessions/eds", methods=["POST"])
 @ses.arguments(s.EdsLogin)
 @ses.response(201, s.TokenPair)
+@ses.alt_response(401, description="eds_* (the signature or certificate), no_account")
 def login_eds(body):
-    """Sign in with a digital signature: the certificate (PEM) and the base64 RSA-SHA256
+    """Sign in with a digital signature of the nonce: {challenge_id, cms} with the CMS that
+    NCALayer's createCAdESFromBase64 returns (base64, attached or detached), or
+    {challenge_id, certificate, signature} with the PEM certificate and a base64 RSA-SHA256
     signature over the nonce's UTF-8 bytes."""
     return sessions.login_with_eds(
-        deps(), body["challenge_id"], body["certificate"], body["signature"], client()
+        deps(),
+        body["challenge_id"],
+        client(),
+        certificate=body.get("certificate"),
+        signature=body.get("signature"),
+        cms=body.get("cms"),
     )
 
 
@@ -196,12 +263,15 @@ me = Blueprint("me", __name__, description="The signed-in person's own account."
 @me.route("/me", methods=["GET"])
 @me.response(200, s.Account)
 @me.doc(security=[{"bearer": []}])
-@auth.require()
+@auth.require(allow_password_change=True)
 def get_me():
+    """The account, also while its password must be changed (password_change_required), so
+    the cabinet can say whose it is and ask for the change."""
     account = deps().db[store.ACCOUNTS].find_one({"_id": auth.current_principal().account_id})
     if account is None:
         raise Problem(404, "account_not_found")
-    return staff.public_account(account)
+    required = sessions.password_change_required(deps(), account, deps().now())
+    return staff.public_account(account) | {"password_change_required": required}
 
 
 @me.route("/me/password", methods=["POST"])
@@ -252,7 +322,7 @@ def start_reset(body):
     account exists."""
     if bool(body.get("email")) == bool(body.get("iin")):
         raise Problem(422, "validation_failed", "Give either the e-mail or the IIN.", field="email")
-    return passwords.start_reset(deps(), body.get("email"), body.get("iin"))
+    return passwords.start_reset(deps(), body.get("email"), body.get("iin"), client())
 
 
 @rec.route("/<reset_id>/complete", methods=["POST"])
@@ -289,12 +359,29 @@ def create_account(body):
 @adm.route("/accounts/<account_id>", methods=["GET"])
 @adm.response(200, s.Account)
 @adm.doc(security=[{"bearer": []}])
-@auth.require(roles.ADMIN)
+@auth.require(*roles.VERIFIERS)
 def get_account(account_id):
+    """An account (admins). A district operator sees only an account awaiting verification,
+    to compare its data with the identity document."""
     account = deps().db[store.ACCOUNTS].find_one({"_id": account_id})
-    if account is None:
+    p = auth.current_principal()
+    if account is None or (roles.ADMIN not in p.roles and is_verified(account)):
         raise Problem(404, "account_not_found")
     return staff.public_account(account)
+
+
+@adm.route("/accounts/<account_id>/verification", methods=["POST"])
+@auth.require(*roles.VERIFIERS)
+@adm.arguments(s.VerificationInput)
+@adm.response(200, s.Account)
+@adm.doc(security=[{"bearer": []}])
+def verify_account(body, account_id):
+    """A district operator or an admin has checked the identity document of a person who
+    registered with data by hand: the account is verified (audited, announced in
+    identity.account.changed.v1). Already verified: answered as it is."""
+    return staff.verify_account(
+        deps(), auth.current_principal().account_id, account_id, body, client()
+    )
 
 
 @adm.route("/accounts/<account_id>/roles", methods=["PUT"])
@@ -324,4 +411,67 @@ def audit_log(query):
     return {"items": items, "next_before": next_before}
 
 
-BLUEPRINTS = [reg, ses, me, rec, adm]
+# --- schools ------------------------------------------------------------------------------
+sch = Blueprint(
+    "schools",
+    __name__,
+    url_prefix="/schools",
+    description="Pupils' parents' accounts made by a school's deputy head (school_admin).",
+)
+IMPORT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "UTF-8 CSV, ',' or ';' separated, header first: iin "
+                            "(required), phone, email, language; other columns are ignored. "
+                            "At most SCHOOL_IMPORT_MAX_ROWS (1000) rows.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@sch.route("/accounts", methods=["POST"])
+@auth.require(roles.SCHOOL_ADMIN)
+@once
+@sch.arguments(s.SchoolAccountInput)
+@sch.response(201, s.Account)
+@sch.alt_response(409, description="iin_taken, already_created, email_taken")
+@sch.alt_response(422, description="iin_not_in_registry, phone_required, a field not valid")
+@sch.doc(security=[{"bearer": []}])
+def create_parent(body):
+    """A parent's account: a random one-time password goes by SMS (to `phone`, else to the
+    phone linked to the IIN), valid 72 hours, changed at first sign-in."""
+    return schools.create_parent(deps(), auth.current_principal(), body, client())
+
+
+@sch.route("/accounts/import", methods=["POST"])
+@auth.require(roles.SCHOOL_ADMIN)
+@sch.doc(security=[{"bearer": []}], **IMPORT_DOC)
+@sch.response(200, s.ImportReport)
+@sch.alt_response(415, description="Not multipart/form-data (multipart_required)")
+@sch.alt_response(422, description="file_*: the file cannot be read; too_many_rows")
+def import_parents():
+    """Parents' accounts from a CSV file: each row is created whole (account, SMS, events) or
+    refused with its reasons; uploading the same file again creates nobody twice (those rows
+    come back as already_created)."""
+    if request.mimetype != "multipart/form-data":
+        raise Problem(415, "multipart_required", "Send multipart/form-data with a file.")
+    files = request.files.getlist("file")
+    if len(files) != 1 or len(request.files) != 1 or request.form:
+        raise Problem(422, "one_file", "Attach exactly one file, named file.", field="file")
+    return schools.import_parents(deps(), auth.current_principal(), files[0].read(), client())
+
+
+BLUEPRINTS = [reg, ses, me, rec, adm, sch]

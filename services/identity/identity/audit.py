@@ -18,6 +18,7 @@ PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
 PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
 ACCOUNT_CREATED = "account.created"
 ROLES_CHANGED = "account.roles_changed"
+ACCOUNT_VERIFIED = "account.verified"
 SESSION_REUSE_DETECTED = "session.refresh_reuse"
 LOGOUT = "logout"
 

@@ -28,18 +28,28 @@ def _load(deps: Deps, key: str) -> tuple[throttle.FailureRecord, int]:
     )
 
 
+def decision(deps: Deps, key: str, rule: throttle.ThrottleRule) -> throttle.Decision:
+    """Whether the key may make an attempt now, without raising."""
+    record, _ = _load(deps, key)
+    return throttle.decide(record, rule, deps.now())
+
+
+def too_many(retry_after: int, code: str = "too_many_requests", detail: str | None = None):
+    wait = max(1, retry_after)
+    return Problem(
+        429,
+        code,
+        detail or "Too many attempts. Try again later.",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )
+
+
 def check(deps: Deps, key: str, rule: throttle.ThrottleRule) -> None:
     """Raise 429 with Retry-After when the key must wait or is locked."""
-    record, _ = _load(deps, key)
-    decision = throttle.decide(record, rule, deps.now())
-    if not decision.allowed:
-        raise Problem(
-            429,
-            "too_many_requests",
-            "Too many attempts. Try again later.",
-            headers={"Retry-After": str(max(1, decision.retry_after))},
-            retry_after=max(1, decision.retry_after),
-        )
+    found = decision(deps, key, rule)
+    if not found.allowed:
+        raise too_many(found.retry_after)
 
 
 def failed(deps: Deps, key: str, rule: throttle.ThrottleRule) -> bool:

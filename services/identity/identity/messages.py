@@ -199,6 +199,101 @@ TITLES = {
         "ru": "Проверено слишком много ИИН. Повторите позже.",
         "en": "Too many IINs tried. Try again later.",
     },
+    "iin_in_registry": {
+        "kk": "Бұл ЖСН тізілімде бар: тек ЖСН енгізіп, оның сіздікі екенін растаңыз.",
+        "ru": "Этот ИИН есть в реестре: укажите только ИИН и подтвердите, что он ваш.",
+        "en": "This IIN is in the registry: give only the IIN and prove it is yours.",
+    },
+    "iin_proof_unavailable": {
+        "kk": "Бұл ЖСН-ға телефон тіркелмеген. ЭЦҚ арқылы тіркеліңіз немесе нөмір тіркеңіз.",
+        "ru": "К этому ИИН не привязан телефон. Зарегистрируйтесь с ЭЦП или привяжите номер в ЦОН.",
+        "en": "No phone is linked to this IIN. Register with a digital signature or link a phone.",
+    },
+    "iin_proof_not_pending": {
+        "kk": "Алдымен ЖСН енгізіңіз.",
+        "ru": "Сначала укажите ИИН.",
+        "en": "Give the IIN first.",
+    },
+    "eds_iin_mismatch": {
+        "kk": "Сертификат басқа ЖСН-ға берілген.",
+        "ru": "Сертификат выдан на другой ИИН.",
+        "en": "The certificate belongs to another IIN.",
+    },
+    "eds_bad_cms": {
+        "kk": "Қолтаңбаны оқу мүмкін емес.",
+        "ru": "Не удаётся прочитать подпись.",
+        "en": "The signature cannot be read.",
+    },
+    "eds_bad_certificate": {
+        "kk": "Сертификатты оқу мүмкін емес.",
+        "ru": "Не удаётся прочитать сертификат.",
+        "en": "The certificate cannot be read.",
+    },
+    "eds_unavailable": {
+        "kk": "ЭЦҚ арқылы кіру қолжетімсіз.",
+        "ru": "Вход по ЭЦП недоступен.",
+        "en": "Digital signatures are not available.",
+    },
+    "code_not_sent": {
+        "kk": "Алдымен код сұраңыз.",
+        "ru": "Сначала запросите код.",
+        "en": "Ask for the code first.",
+    },
+    "code_limit": {
+        "kk": "Тым көп код жіберілді. Кейінірек қайталаңыз.",
+        "ru": "Отправлено слишком много кодов. Повторите позже.",
+        "en": "Too many codes were sent. Try again later.",
+    },
+    "resend_limit": {
+        "kk": "Бұл қадам үшін басқа код жіберілмейді. Қайта бастаңыз.",
+        "ru": "Больше кодов для этого шага не будет. Начните заново.",
+        "en": "No more codes for this step. Start again.",
+    },
+    "phone_not_confirmed": {
+        "kk": "Алдымен телефонды SMS кодымен растаңыз.",
+        "ru": "Сначала подтвердите телефон кодом из SMS.",
+        "en": "Confirm the phone with the code from the SMS first.",
+    },
+    "phone_already_confirmed": {
+        "kk": "Телефон расталған.",
+        "ru": "Телефон уже подтверждён.",
+        "en": "The phone is already confirmed.",
+    },
+    "phone_required": {
+        "kk": "Телефон нөмірін енгізіңіз.",
+        "ru": "Укажите номер телефона.",
+        "en": "Give a phone number.",
+    },
+    "registry_unavailable": {
+        "kk": "Тұлғалар тізілімі жауап бермейді. Кейінірек қайталаңыз.",
+        "ru": "Реестр физических лиц не отвечает. Повторите позже.",
+        "en": "The population registry does not answer. Try again later.",
+    },
+    "one_time_password_expired": {
+        "kk": "Бір реттік құпиясөздің мерзімі өтті. Жаңасын сұраңыз немесе қалпына келтіріңіз.",
+        "ru": "Срок одноразового пароля истёк. Запросите новый или восстановите доступ.",
+        "en": "The one-time password has expired. Ask for a new one or recover access.",
+    },
+    "document_not_checked": {
+        "kk": "Алдымен жеке басын куәландыратын құжатты тексеріңіз.",
+        "ru": "Сначала проверьте документ, удостоверяющий личность.",
+        "en": "Check the identity document first.",
+    },
+    "already_created": {
+        "kk": "Мектеп бұл ата-ананың есептік жазбасын бұрын құрған.",
+        "ru": "Школа уже создала учётную запись этого родителя.",
+        "en": "The school has made this parent's account already.",
+    },
+    "too_many_rows": {
+        "kk": "Файлда жолдар тым көп. Оны бөліңіз.",
+        "ru": "В файле слишком много строк. Разделите его.",
+        "en": "The file has too many rows. Split it.",
+    },
+    "too_many_challenges": {
+        "kk": "Қолтаңба әрекеттері тым көп. Қайта бастаңыз.",
+        "ru": "Слишком много попыток подписи. Начните заново.",
+        "en": "Too many signature attempts. Start again.",
+    },
 }
 
 

@@ -10,7 +10,7 @@ def states(db, h, account_id):
 
 
 def admin(client, h):
-    return h.bearer(h.login(client, h.ADMIN_IIN, h.ADMIN_PASSWORD))
+    return h.admin(client)
 
 
 def test_a_new_cabinet_is_announced_with_its_whole_state(client, db, h):

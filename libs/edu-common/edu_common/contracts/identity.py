@@ -32,7 +32,16 @@ class AccountRegistered(Contract):
     language = fields.String(validate=validate.OneOf(["kk", "ru", "en"]))
 
 
-CODE_PURPOSES = ("email_confirmation", "login", "password_reset", "initial_password")
+CODE_PURPOSES = (
+    "email_confirmation",
+    "login",
+    "password_reset",
+    "initial_password",
+    # Registration: the SMS code proving an IIN is the registrant's (to the phone the
+    # mobile-citizens database links to it), and the one confirming the cabinet's phone.
+    "iin_confirmation",
+    "phone_confirmation",
+)
 CHANNELS = ("email", "sms")
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
@@ -147,6 +156,17 @@ class AccountChanged(Contract):
     language = fields.String(load_default="ru")
     active = fields.Boolean(load_default=True)
     notifications_consent = fields.Boolean(load_default=True)
+    verified = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The person is known to be who the account says: proven against the "
+            "population registry (SMS code or digital signature), made by staff, or checked "
+            "from the identity document by an operator. False for a cabinet registered with "
+            "data by hand until an operator verifies it: it may not apply for a kindergarten "
+            "place, be an escort or subscribe to a child's grades. Always sent; missing (from "
+            "an older publisher) reads as false, the safe side."
+        },
+    )
 
 
 ACCOUNT_CHANGED = EventType(
@@ -154,8 +174,9 @@ ACCOUNT_CHANGED = EventType(
     "account.changed",
     1,
     AccountChanged,
-    "An account's current state: IIN, name, roles, organisation, contacts, language. Sent when "
-    "it is created and whenever one of these changes, so services keep a local copy. "
+    "An account's current state: IIN, name, roles, organisation, contacts, language and "
+    "whether the person is verified. Sent when it is created and whenever one of these "
+    "changes, so services keep a local copy. "
     "Internal: it carries personal data and never leaves the platform.",
     audience=INTERNAL,
 )

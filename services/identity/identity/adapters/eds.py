@@ -1,8 +1,11 @@
 """Login with a digital signature (ЭЦП) made with an AUTH certificate of the national CA.
 
-The server issues a nonce; the client signs its UTF-8 bytes with RSA PKCS#1 v1.5 + SHA-256
-and sends the certificate (PEM, optionally followed by intermediates) and the signature
-(base64). ``EdsVerifier.verify`` accepts the login only if the signature is valid, the
+The server issues a nonce; the client signs its UTF-8 bytes, either as a raw signature (RSA
+PKCS#1 v1.5 + SHA-256, base64) sent with the certificate (PEM, optionally followed by
+intermediates): ``EdsVerifier.verify``; or as the CMS (CAdES-BES) that NCALayer's
+``createCAdESFromBase64`` returns, attached or detached, with the signer's certificate embedded
+(base64 DER): ``EdsVerifier.verify_cms`` (adapters/cms.py reads it). Either accepts the login
+only if the signature is valid, the
 certificate chains to one of the configured roots, every certificate in the chain is valid
 at ``now``, the leaf is fit for authentication, it is not revoked (when CRLs are configured)
 and its subject carries an IIN.
@@ -38,6 +41,8 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from identity.adapters import cms
+
 log = logging.getLogger(__name__)
 
 BAD_CERTIFICATE = "eds_bad_certificate"
@@ -47,11 +52,14 @@ EXPIRED = "eds_expired"
 KEY_USAGE = "eds_key_usage"
 REVOKED = "eds_revoked"
 NO_IIN = "eds_no_iin"
+BAD_CMS = "eds_bad_cms"
 
 MAX_CERTIFICATE_PEM_BYTES = 64 * 1024
 MAX_CERTIFICATES = 5
 # An RSA-8192 signature is 1368 base64 characters; anything longer is not a signature.
 MAX_SIGNATURE_B64_CHARS = 2048
+# A CMS with a signer's certificate and a few CA certificates (base64 of cms.MAX_BYTES).
+MAX_CMS_B64_CHARS = 65536
 MIN_RSA_BITS = 2048
 
 _PEM_CERT_BEGIN = "-----BEGIN CERTIFICATE-----"
@@ -114,24 +122,35 @@ class EdsVerifier:
         now: datetime | None = None,
     ) -> EdsIdentity:
         now = _utc(now)
-        if not isinstance(nonce, str) or not nonce:
-            raise EdsError(BAD_SIGNATURE, "the nonce is empty")
+        _check_nonce(nonce)
         leaf, supplied = _parse_certificates(certificate_pem)
         signature = _decode_signature(signature_b64)
-
-        try:
-            public_key = leaf.public_key()
-        except (ValueError, UnsupportedAlgorithm):
-            public_key = None
-        if not isinstance(public_key, rsa.RSAPublicKey):
-            raise EdsError(BAD_CERTIFICATE, "the certificate does not hold an RSA key")
-        if public_key.key_size < MIN_RSA_BITS:
-            raise EdsError(BAD_CERTIFICATE, "the certificate's RSA key is too short")
+        public_key = _rsa_key(leaf)
         try:
             public_key.verify(signature, nonce.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             raise EdsError(BAD_SIGNATURE, "the signature does not match the nonce") from None
+        return self._accept(leaf, supplied, now)
 
+    def verify_cms(self, cms_b64: str, nonce: str, now: datetime | None = None) -> EdsIdentity:
+        """A CMS (CAdES-BES) signature of the nonce's UTF-8 bytes, attached or detached, with
+        the signer's certificate embedded (and perhaps its CA certificates)."""
+        now = _utc(now)
+        _check_nonce(nonce)
+        try:
+            signed = cms.parse(_decode_cms(cms_b64))
+            leaf, supplied = cms.signer_certificate(signed)
+            public_key = _rsa_key(leaf)
+            cms.verify_signer(signed, public_key, nonce.encode("utf-8"))
+        except cms.CmsError as exc:
+            raise EdsError(exc.code, str(exc)) from None
+        return self._accept(leaf, supplied, now)
+
+    def _accept(
+        self, leaf: x509.Certificate, supplied: list[x509.Certificate], now: datetime
+    ) -> EdsIdentity:
+        """The checks on a certificate whose key made a valid signature: dates, key usage, the
+        chain to a trusted root, revocation, and the IIN in its subject."""
         if not _valid_at(leaf, now):
             raise EdsError(EXPIRED, "the certificate is expired or not yet valid")
         _check_leaf_usage(leaf)
@@ -333,6 +352,36 @@ def _parse_certificates(pem: str) -> tuple[x509.Certificate, list[x509.Certifica
     return certs[0], certs[1:]
 
 
+def _check_nonce(nonce: str) -> None:
+    if not isinstance(nonce, str) or not nonce:
+        raise EdsError(BAD_SIGNATURE, "the nonce is empty")
+
+
+def _rsa_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
+    try:
+        public_key = leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        public_key = None
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise EdsError(BAD_CERTIFICATE, "the certificate does not hold an RSA key")
+    if public_key.key_size < MIN_RSA_BITS:
+        raise EdsError(BAD_CERTIFICATE, "the certificate's RSA key is too short")
+    return public_key
+
+
+def _decode_cms(text: str) -> bytes:
+    """Base64 of the DER (or BER) CMS; NCALayer may break it into lines."""
+    if not isinstance(text, str):
+        raise EdsError(BAD_CMS, "the CMS must be base64 text")
+    compact = "".join(text.split())
+    if not compact or len(compact) > MAX_CMS_B64_CHARS:
+        raise EdsError(BAD_CMS, "the CMS is empty or too long")
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise EdsError(BAD_CMS, "the CMS is not valid base64") from None
+
+
 def _decode_signature(text: str) -> bytes:
     if not isinstance(text, str):
         raise EdsError(BAD_SIGNATURE, "the signature must be base64 text")
@@ -465,3 +514,6 @@ class ReloadingEdsVerifier:
 
     def verify(self, certificate_pem: str, signature_b64: str, nonce: str, now=None):
         return self._current().verify(certificate_pem, signature_b64, nonce, now=now)
+
+    def verify_cms(self, cms_b64: str, nonce: str, now=None):
+        return self._current().verify_cms(cms_b64, nonce, now=now)

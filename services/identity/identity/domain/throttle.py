@@ -68,12 +68,13 @@ PASSWORD_PER_ACCOUNT = ThrottleRule(
     lock_for=timedelta(minutes=15),
     window=timedelta(minutes=15),
 )
-# Password guesses from one client address, across accounts. Looser, because a
-# school or college often sends many people through one address.
+# Password guesses from one client address, across accounts: only a high ceiling against
+# floods, because a college computer room or a carrier-grade NAT sends many people through one
+# address. Guessing is stopped per account (above). The default of LOGIN_FAILURES_PER_ADDRESS.
 PASSWORD_PER_CLIENT = ThrottleRule(
-    free_failures=20,
+    free_failures=100,
     max_delay=timedelta(seconds=60),
-    lock_after=30,
+    lock_after=200,
     lock_for=timedelta(minutes=15),
     window=timedelta(minutes=15),
 )
@@ -86,14 +87,24 @@ CODE_PER_TARGET = ThrottleRule(
     lock_for=timedelta(hours=1),
     window=timedelta(hours=1),
 )
-# Wrong codes, and codes asked for, from one client address across every challenge and
-# person: bounds guessing and SMS pumping from one place.
+# Wrong codes from one client address across every challenge and person: a high ceiling, as
+# above (CODE_FAILURES_PER_ADDRESS). Guessing is stopped per challenge (codes.MAX_ATTEMPTS), per
+# phone, e-mail and registration (CODE_GUESSES_PER_TARGET).
 CODE_PER_CLIENT = ThrottleRule(
-    free_failures=20,
+    free_failures=100,
     max_delay=timedelta(seconds=60),
-    lock_after=40,
+    lock_after=200,
     lock_for=timedelta(minutes=30),
     window=timedelta(minutes=30),
+)
+# Wrong codes against one phone, e-mail or registration across its challenges: one challenge's
+# five tries are free, then growing delays, and a lock (CODE_GUESSES_PER_TARGET).
+CODE_GUESSES_PER_TARGET = ThrottleRule(
+    free_failures=5,
+    max_delay=timedelta(seconds=60),
+    lock_after=15,
+    lock_for=timedelta(hours=1),
+    window=timedelta(hours=1),
 )
 # The same for codes sent by e-mail, kept apart so each can be tuned on its own.
 EMAIL_CODE_PER_TARGET = ThrottleRule(
@@ -103,6 +114,54 @@ EMAIL_CODE_PER_TARGET = ThrottleRule(
     lock_for=timedelta(hours=1),
     window=timedelta(hours=1),
 )
+
+
+def quota(count: int, window: timedelta) -> ThrottleRule:
+    """At most `count` events in `window` (codes sent, say): no delays, and the count-th event
+    closes the key until `window` after it."""
+    return ThrottleRule(
+        free_failures=count,
+        max_delay=timedelta(seconds=60),
+        lock_after=count,
+        lock_for=window,
+        window=window,
+    )
+
+
+def parse_rule(text: str) -> ThrottleRule:
+    """A rule from a setting: ``FREE/LOCK_AFTER/MINUTES`` (growing delays after FREE failures,
+    a lock at LOCK_AFTER within MINUTES, for MINUTES), or ``COUNT/MINUTES`` for a quota."""
+    parts = [p.strip() for p in text.split("/")]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError("give FREE/LOCK_AFTER/MINUTES or COUNT/MINUTES, whole numbers") from None
+    if len(numbers) == 2:
+        count, minutes = numbers
+        if count < 1 or minutes < 1:
+            raise ValueError("COUNT and MINUTES must be at least 1")
+        return quota(count, timedelta(minutes=minutes))
+    if len(numbers) == 3:
+        free, lock_after, minutes = numbers
+        if minutes < 1:
+            raise ValueError("MINUTES must be at least 1")
+        window = timedelta(minutes=minutes)
+        return ThrottleRule(
+            free_failures=free,
+            max_delay=timedelta(seconds=60),
+            lock_after=lock_after,
+            lock_for=window,
+            window=window,
+        )
+    raise ValueError("give FREE/LOCK_AFTER/MINUTES or COUNT/MINUTES")
+
+
+def describe_rule(rule: ThrottleRule) -> str:
+    """The setting's text for a rule (the inverse of parse_rule for the rules it makes)."""
+    minutes = int(rule.window.total_seconds() // 60)
+    if rule.free_failures == rule.lock_after:
+        return f"{rule.lock_after}/{minutes}"
+    return f"{rule.free_failures}/{rule.lock_after}/{minutes}"
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -6,11 +6,16 @@ Not for production: the keys are stored unencrypted and nothing here is audited.
     python -m identity.tools.devca issue --dir .data/devca --iin 950423451048 \\
         --name "ИВАНОВА АЙГУЛЬ" --out .data/devca/aigul
     python -m identity.tools.devca sign --key .data/devca/aigul.key --nonce NONCE
+    python -m identity.tools.devca cms --cert .data/devca/aigul.pem \\
+        --key .data/devca/aigul.key --nonce NONCE [--detached]
     python -m identity.tools.devca crl --dir .data/devca --revoke .data/devca/aigul.pem
 
 ``init`` writes ``ca.pem`` (the trusted bundle: EDS_TRUSTED_CA_FILE), ``intermediate.pem``
 and their keys; ``issue`` writes ``PREFIX.pem`` (the leaf followed by the intermediate, as
-a client sends it) and ``PREFIX.key``; ``crl`` writes ``crl.pem``, issued by the intermediate.
+a client sends it) and ``PREFIX.key``; ``sign`` prints a raw signature of the nonce (base64),
+``cms`` the CMS (CAdES-BES) signature NCALayer's ``createCAdESFromBase64`` returns: base64 DER,
+the nonce attached (or not, with ``--detached``), the signer's certificate and the
+intermediate embedded; ``crl`` writes ``crl.pem``, issued by the intermediate.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_NAME = "Development NCA (not for production)"
@@ -179,6 +185,32 @@ def sign_nonce(key_pem: str | bytes, nonce: str) -> str:
     return base64.b64encode(signature).decode("ascii")
 
 
+def sign_cms(
+    certificate_pem: str | bytes, key_pem: str | bytes, nonce: str, *, detached: bool = False
+) -> str:
+    """The CMS (CAdES-BES) signature of the nonce's UTF-8 bytes, as NCALayer's
+    ``createCAdESFromBase64`` makes it: SHA-256 with RSA over signed attributes (content type,
+    signing time, message digest), the signer's certificate and the rest of
+    ``certificate_pem`` (the intermediate) embedded, the nonce attached unless ``detached``.
+    Base64 of the DER."""
+    certificates = x509.load_pem_x509_certificates(_ascii(certificate_pem))
+    key = serialization.load_pem_private_key(_ascii(key_pem), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the key must be an RSA private key")
+    builder = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(nonce.encode("utf-8"))
+        .add_signer(certificates[0], key, hashes.SHA256())
+    )
+    for extra in certificates[1:]:
+        builder = builder.add_certificate(extra)
+    options = [pkcs7.PKCS7Options.Binary]
+    if detached:
+        options.append(pkcs7.PKCS7Options.DetachedSignature)
+    der = builder.sign(serialization.Encoding.DER, options)
+    return base64.b64encode(der).decode("ascii")
+
+
 def write_crl(
     directory: str | os.PathLike[str],
     revoke: Iterable[str | bytes] = (),
@@ -257,6 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     sign.add_argument("--key", required=True, help="PREFIX.key written by issue")
     sign.add_argument("--nonce", required=True, help="the nonce exactly as the server gave it")
 
+    cms = commands.add_parser(
+        "cms", help="sign a nonce as NCALayer's createCAdESFromBase64 does, print the base64 CMS"
+    )
+    cms.add_argument("--cert", required=True, help="PREFIX.pem written by issue")
+    cms.add_argument("--key", required=True, help="PREFIX.key written by issue")
+    cms.add_argument("--nonce", required=True, help="the nonce exactly as the server gave it")
+    cms.add_argument("--detached", action="store_true", help="leave the nonce out of the CMS")
+
     crl = commands.add_parser("crl", help="(re)write DIR/crl.pem")
     crl.add_argument("--dir", required=True, help="directory of the development CA")
     crl.add_argument(
@@ -283,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {cert_path} and {key_path}")
         elif args.command == "sign":
             print(sign_nonce(Path(args.key).read_bytes(), args.nonce))
+        elif args.command == "cms":
+            cert, key = Path(args.cert).read_bytes(), Path(args.key).read_bytes()
+            print(sign_cms(cert, key, args.nonce, detached=args.detached))
         else:
             pems = [Path(name).read_bytes() for name in args.revoke]
             path = write_crl(args.dir, pems)
@@ -291,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"devca: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _ascii(text: str | bytes) -> bytes:
+    return text.encode("ascii") if isinstance(text, str) else text
 
 
 def _new_key() -> rsa.RSAPrivateKey:

@@ -7,10 +7,17 @@ import uuid
 from edu_common import mongo, outbox
 from edu_common.kz.iin import is_valid_iin
 from edu_common.web.problems import Problem
-from identity import audit, events, guard, store
+from identity import audit, events, guard, limits, store
 from identity.deps import Deps
-from identity.domain import codes, passwords, throttle
-from identity.usecases.common import consume_code, find_account, language_of, open_code_challenge
+from identity.domain import passwords, throttle
+from identity.usecases.common import (
+    consume_code,
+    find_account,
+    language_of,
+    open_code_challenge,
+    open_decoy_challenge,
+)
+from identity.usecases.common import target_key as target_key_for
 from identity.usecases.registration import check_new_password
 from identity.usecases.sessions import end_sessions
 
@@ -111,27 +118,42 @@ def change_password(
     return {"changed": True, "other_sessions_ended": ended}
 
 
-def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
-    """Always the same answer, whether or not the account exists."""
-    now = deps.now()
+def start_reset(deps: Deps, email: str | None, iin: str | None, client: str | None = None):
+    """Always the same answer, whether or not the account exists: an id to complete with, and
+    wrong codes against it fail alike. A code goes out only to a real account, within the
+    limits (per account, per phone; the address limit counts every request)."""
     reset_id = uuid.uuid4().hex
-    query = {"email": email.strip().lower()} if email else {"iin": iin}
+    email = email.strip().lower() if email else None
+    asked_by = email or iin
+    by_address = (
+        limits.email_from_address(deps, client) if email else limits.sms_from_address(deps, client)
+    )
+    limits.take(deps, "password_reset", by_address)
     account = None
     if email or (iin and is_valid_iin(iin)):
-        account = deps.db[store.ACCOUNTS].find_one(query)
-    target_key = f"reset:{account['_id']}" if account else None
-    if account is not None:
-        try:
-            guard.check(deps, target_key, throttle.CODE_PER_TARGET)
-        except Problem:
-            account = None  # silently send nothing more; the answer stays the same
+        account = deps.db[store.ACCOUNTS].find_one({"email": email} if email else {"iin": iin})
+    account_key = f"reset:{account['_id']}" if account else None
+    rule = throttle.CODE_PER_TARGET
+    if account is not None and not guard.decision(deps, account_key, rule).allowed:
+        limits.reached("password_reset", "account")
+        account = None  # silently send nothing more; the answer stays the same
     # By e-mail when asked by e-mail; by SMS when asked by IIN and a phone is known.
     by_sms = account is not None and not email and account.get("phone")
     channel, to = (
         ("sms", account.get("phone")) if by_sms else ("email", (account or {}).get("email"))
     )
+    if by_sms and not limits.take(
+        deps,
+        "password_reset",
+        limits.sms_to_phone(deps, to),
+        limits.sms_for_account(deps, account["_id"]),
+        silent=True,
+    ):
+        account = None
+    guess_key = target_key_for(asked_by)
     if account is None or not to:
-        return {"id": reset_id, "expires_at": now + codes.CODE_TTL}
+        decoy = open_decoy_challenge(deps, kind="reset", guess_key=guess_key, challenge_id=reset_id)
+        return {"id": reset_id, "expires_at": decoy["expires_at"]}
     challenge = open_code_challenge(
         deps,
         kind="reset",
@@ -140,8 +162,9 @@ def start_reset(deps: Deps, email: str | None, iin: str | None) -> dict:
         channel=channel,
         to=to,
         challenge_id=reset_id,
+        guess_key=guess_key,
     )
-    guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
+    guard.failed(deps, account_key, throttle.CODE_PER_TARGET)
     return {"id": reset_id, "expires_at": challenge["expires_at"]}
 
 
@@ -149,7 +172,7 @@ def complete_reset(
     deps: Deps, reset_id: str, code: str, new: str, confirmation: str, client: str | None = None
 ) -> dict:
     challenge = consume_code(deps, "reset", reset_id, code, client)
-    account = find_account(deps, challenge["account_id"])
+    account = find_account(deps, challenge["account_id"]) if challenge["account_id"] else None
     if account is None:
         raise Problem(404, "challenge_not_found", field="id")
     ended = _store_new_password(deps, account, new, confirmation, "reset", keep_session=None)

@@ -7,25 +7,29 @@ new one; presenting a used one again means it was stolen, and ends the whole fam
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 
 from edu_common import mongo, outbox
-from edu_common.kz.iin import IINError, parse_iin
+from edu_common.kz.iin import IINError, is_valid_iin, parse_iin
+from edu_common.registry import RegistryError
 from edu_common.web.problems import Problem
-from identity import audit, events, guard, store, tokens
+from identity import audit, events, guard, limits, store, tokens
 from identity.adapters.eds import EdsError
 from identity.deps import Deps
 from identity.domain import passwords, throttle
 from identity.usecases.common import (
-    client_key,
+    check_signature,
     consume_code,
+    eds_field,
     find_account_by_iin,
+    new_eds_challenge,
     open_code_challenge,
+    open_decoy_challenge,
+    take_eds_challenge,
+    target_key,
 )
 from identity.usecases.registration import normalise_phone
 
-EDS_CHALLENGE_TTL = dt.timedelta(minutes=5)
 BAD_CREDENTIALS = "The IIN or the password is not right."
 
 
@@ -107,7 +111,8 @@ def _lock_event(deps: Deps, account_id: str, reason: str, client: str | None) ->
 def login_with_password(deps: Deps, iin: str, password: str, client: str | None) -> dict:
     account_key = f"pw:acct:{iin}"
     client_key = f"pw:client:{client}"
-    guard.check(deps, client_key, throttle.PASSWORD_PER_CLIENT)
+    per_address = deps.settings.login_failures_per_address
+    guard.check(deps, client_key, per_address)
     guard.check(deps, account_key, throttle.PASSWORD_PER_ACCOUNT)
     account = find_account_by_iin(deps, iin)
     if account is None:
@@ -116,9 +121,11 @@ def login_with_password(deps: Deps, iin: str, password: str, client: str | None)
     else:
         ok = deps.hasher.verify(account["password_hash"], password)
     if not ok:
-        guard.failed(deps, client_key, throttle.PASSWORD_PER_CLIENT)
+        guard.failed(deps, client_key, per_address)
+        # Counted whether or not the IIN has an account: the delays and the lock look alike.
+        just_locked = guard.failed(deps, account_key, throttle.PASSWORD_PER_ACCOUNT)
         if account is not None:
-            if guard.failed(deps, account_key, throttle.PASSWORD_PER_ACCOUNT):
+            if just_locked:
                 _lock_event(deps, account["_id"], "password_attempts", client)
             audit.record(
                 deps,
@@ -129,6 +136,22 @@ def login_with_password(deps: Deps, iin: str, password: str, client: str | None)
             )
         raise _bad_credentials()
     guard.succeeded(deps, account_key)
+    expires = account.get("one_time_password_expires_at")
+    if account.get("must_change_password") and expires is not None and deps.now() >= expires:
+        audit.record(
+            deps,
+            audit.LOGIN_FAILED,
+            account_id=account["_id"],
+            client=client,
+            method="password",
+            reason="one_time_password_expired",
+        )
+        raise Problem(
+            401,
+            "one_time_password_expired",
+            "The one-time password has expired. Ask for a new one, or recover access by IIN.",
+            recovery="/password-resets",
+        )
     if deps.hasher.needs_rehash(account["password_hash"]):
         deps.db[store.ACCOUNTS].update_one(
             {"_id": account["_id"]}, {"$set": {"password_hash": deps.hasher.hash(password)}}
@@ -140,30 +163,39 @@ def login_with_password(deps: Deps, iin: str, password: str, client: str | None)
 
 
 def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
+    """Always 202 with a challenge, whether or not the IIN has a cabinet and the phone is
+    linked to it; the code is sent only when both hold (and within the SMS limits). Wrong
+    codes against a challenge sent to nobody fail exactly as against a real one."""
     phone = normalise_phone(phone)
-    target_key = f"otp:{iin}"
-    guard.check(deps, target_key, throttle.CODE_PER_TARGET)
-    guard.check(deps, client_key(client), throttle.CODE_PER_CLIENT)
-    if phone not in deps.registry.phones_for(iin):
-        raise Problem(
-            422,
-            "phone_not_linked",
-            "This phone is not linked to the IIN in the mobile-citizens database.",
-            field="phone",
+    iin_key = f"otp:{iin}"
+    guard.check(deps, iin_key, throttle.CODE_PER_TARGET)
+    # Counted for every request, sent or not, so the limits say nothing about the IIN.
+    limits.take(deps, "login", limits.sms_from_address(deps, client))
+    guard.failed(deps, iin_key, throttle.CODE_PER_TARGET)
+    account, linked = None, False
+    if is_valid_iin(iin):
+        account = find_account_by_iin(deps, iin)
+        try:  # asked whatever the account, so an outage says nothing about it either
+            linked = phone in deps.registry.phones_for(iin)
+        except RegistryError as exc:
+            raise Problem(
+                503, "registry_unavailable", "The mobile-citizens database does not answer."
+            ) from exc
+    if (
+        account is not None
+        and linked
+        and limits.take(
+            deps,
+            "login",
+            limits.sms_to_phone(deps, phone),
+            limits.sms_for_account(deps, account["_id"]),
+            silent=True,
         )
-    account = find_account_by_iin(deps, iin)
-    if account is None:
-        raise Problem(
-            422, "no_account", "There is no cabinet for this IIN. Register first.", field="iin"
+    ):
+        return open_code_challenge(
+            deps, kind="otp", purpose="login", account=account, channel="sms", to=phone
         )
-    challenge = open_code_challenge(
-        deps, kind="otp", purpose="login", account=account, channel="sms", to=phone
-    )
-    # Every code sent counts: a handful of SMS per IIN an hour, and a bound per client address
-    # (SMS pumping).
-    guard.failed(deps, target_key, throttle.CODE_PER_TARGET)
-    guard.failed(deps, client_key(client), throttle.CODE_PER_CLIENT)
-    return challenge
+    return open_decoy_challenge(deps, kind="otp", guess_key=target_key(phone))
 
 
 def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None) -> dict:
@@ -178,50 +210,30 @@ def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None)
 
 
 def eds_challenge(deps: Deps) -> dict:
-    if deps.eds is None:
-        raise Problem(503, "eds_unavailable", "Signing in with a digital signature is not set up.")
-    now = deps.now()
-    challenge_id = uuid.uuid4().hex
-    nonce = secrets.token_urlsafe(32)
-    expires_at = now + EDS_CHALLENGE_TTL
-    deps.db[store.CHALLENGES].insert_one(
-        {
-            "_id": challenge_id,
-            "kind": "eds",
-            "nonce": nonce,
-            "used_at": None,
-            "expires_at": expires_at,
-        }
-    )
-    return {"challenge_id": challenge_id, "nonce": nonce, "expires_at": expires_at}
+    return new_eds_challenge(deps, "eds")
 
 
 def login_with_eds(
-    deps: Deps, challenge_id: str, certificate: str, signature: str, client: str | None
+    deps: Deps,
+    challenge_id: str,
+    client: str | None,
+    *,
+    certificate: str | None = None,
+    signature: str | None = None,
+    cms: str | None = None,
 ) -> dict:
-    if deps.eds is None:
-        raise Problem(503, "eds_unavailable", "Signing in with a digital signature is not set up.")
-    now = deps.now()
-    # The nonce is used once, whatever the outcome: taken before the signature is checked.
-    challenge = deps.db[store.CHALLENGES].find_one_and_update(
-        {"_id": challenge_id, "kind": "eds", "used_at": None, "expires_at": {"$gt": now}},
-        {"$set": {"used_at": now}},
-    )
-    if challenge is None:
-        raise Problem(
-            410,
-            "challenge_used_or_expired",
-            "This challenge was used or has expired. Ask for a new one.",
-            field="challenge_id",
-        )
+    """A signature of the nonce: a certificate (PEM) with a raw signature, or the CMS that
+    NCALayer makes (signer's certificate embedded, attached or detached)."""
+    challenge = take_eds_challenge(deps, challenge_id, "eds")
     try:
-        identity = deps.eds.verify(certificate, signature, challenge["nonce"], now=now)
+        identity = check_signature(
+            deps, challenge["nonce"], certificate=certificate, signature=signature, cms=cms
+        )
     except EdsError as exc:
-        field = "signature" if exc.code == "eds_bad_signature" else "certificate"
         audit.record(
             deps, audit.LOGIN_FAILED, account_id=None, client=client, method="eds", reason=exc.code
         )
-        raise Problem(401, exc.code, str(exc), field=field) from exc
+        raise Problem(401, exc.code, str(exc), field=eds_field(exc.code, cms)) from exc
     try:
         parse_iin(identity.iin)
     except IINError as exc:

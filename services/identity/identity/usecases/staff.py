@@ -19,6 +19,7 @@ from identity.deps import Deps
 from identity.domain import roles as role_names
 from identity.usecases.common import (
     announce_account,
+    is_verified,
     person_from_registry,
     request_code_delivery,
 )
@@ -56,6 +57,9 @@ def _account_doc(
     password_hash,
     must_change,
     language="ru",
+    verified: bool = True,
+    one_time_password_expires_at=None,
+    **extra,
 ) -> dict:
     now = deps.now()
     return {
@@ -72,9 +76,12 @@ def _account_doc(
         "password_changed_at": now,
         "password_history": [password_hash],
         "must_change_password": must_change,
+        "one_time_password_expires_at": one_time_password_expires_at,
+        "verified": verified,
         "consents": {},
         "created_at": now,
         "origin": origin,
+        **extra,
     }
 
 
@@ -111,6 +118,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
     if person is not None:
         person_record = person_from_registry(person)
     password = one_time_password()
+    expires_at = deps.now() + deps.settings.one_time_password_ttl
     account = _account_doc(
         deps,
         iin=iin,
@@ -123,6 +131,9 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
         password_hash=deps.hasher.hash(password),
         must_change=True,
         language=data.get("language", "ru"),
+        one_time_password_expires_at=expires_at,
+        # An admin made it, knowing whom for: staff accounts are verified.
+        verification={"method": "staff", "by": actor_id, "at": deps.now()},
     )
     channel, to = ("sms", phone) if phone else ("email", email)
 
@@ -137,7 +148,7 @@ def create_account(deps: Deps, actor_id: str, data: dict, client: str | None) ->
             to=to,
             code=password,
             language=account["language"],
-            expires_at=deps.now() + deps.settings.refresh_token_ttl,
+            expires_at=expires_at,
             account_id=account["_id"],
         )
         outbox.emit(deps.db, session, events.ACCOUNT_REGISTERED, _registered_event(account))
@@ -231,7 +242,9 @@ def ensure_bootstrap_admin(deps: Deps) -> None:
         person=None,
         origin="bootstrap",
         password_hash=deps.hasher.hash(s.bootstrap_admin_password),
-        must_change=False,
+        # The password sits in the deployment's environment: it is changed at first sign-in
+        # (the token allows nothing else until then). It does not expire like a staff one.
+        must_change=True,
     )
 
     def work(session):
@@ -266,5 +279,55 @@ def public_account(account: dict) -> dict:
         "created_at": account["created_at"],
         "password_changed_at": account.get("password_changed_at"),
         "must_change_password": account.get("must_change_password", False),
+        "verified": is_verified(account),
         "consents": account.get("consents", {}),
     }
+
+
+def verify_account(
+    deps: Deps, actor_id: str, account_id: str, data: dict, client: str | None
+) -> dict:
+    """An operator has seen the identity document of a person who registered with data by hand
+    and vouches for the data: the account becomes verified, audited and announced."""
+    if data.get("document_checked") is not True:
+        raise Problem(
+            422,
+            "document_not_checked",
+            "Verify only after checking the identity document.",
+            field="document_checked",
+        )
+    now = deps.now()
+    note = (data.get("note") or "").strip() or None
+
+    def work(session):
+        account = deps.db[store.ACCOUNTS].find_one({"_id": account_id}, session=session)
+        if account is None:
+            raise Problem(404, "account_not_found")
+        if is_verified(account):
+            return account
+        verification = {
+            "method": "document",
+            "by": actor_id,
+            "at": now,
+            "note": note,
+            "document": (account.get("person") or {}).get("document"),
+        }
+        deps.db[store.ACCOUNTS].update_one(
+            {"_id": account_id},
+            {"$set": {"verified": True, "verification": verification}},
+            session=session,
+        )
+        announce_account(deps, session, account_id)
+        audit.record(
+            deps,
+            audit.ACCOUNT_VERIFIED,
+            account_id=account_id,
+            actor_id=actor_id,
+            client=client,
+            session=session,
+            method="document",
+            note=note,
+        )
+        return {**account, "verified": True, "verification": verification}
+
+    return public_account(mongo.in_transaction(deps.db, work))
