@@ -10,7 +10,15 @@ from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
 from edu_common.web.auth import JwksKeySource, TokenVerifier
 from kindergarten import store
-from kindergarten.api import applications, catalogue, children, door, places, referrals
+from kindergarten.api import (
+    applications,
+    catalogue,
+    children,
+    corrections,
+    door,
+    places,
+    referrals,
+)
 from kindergarten.deps import Deps
 from kindergarten.settings import Settings
 
@@ -22,6 +30,7 @@ BLUEPRINTS = [
     referrals.blp,
     children.blp,
     door.blp,
+    corrections.blp,
 ]
 
 

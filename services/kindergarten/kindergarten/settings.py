@@ -5,9 +5,10 @@ the shared ``timezone`` (TIMEZONE)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from edu_common.settings import ServiceSettings, secret, setting
+from edu_common.settings import ServiceSettings, file_stand_in, minutes, seconds, secret, setting
 
 # Development-only secret for door codes: deployments set DOOR_CODE_SECRET from a secret.
 DEV_DOOR_CODE_SECRET = "dev-only-door-code-secret-not-for-production"  # noqa: S105
@@ -16,7 +17,9 @@ DEV_DOOR_CODE_SECRET = "dev-only-door-code-secret-not-for-production"  # noqa: S
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
     database: str = setting("MONGO_DATABASE", "kindergarten")
-    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json")
+    # A file stand-in of the population registry: a development default (deployments give the
+    # registry's https:// address).
+    registry_url: str = setting("POPULATION_REGISTRY_URL", "dev/population.json", dev=file_stand_in)
     holidays_country: str = setting("KG_HOLIDAYS_COUNTRY", "KZ")
     # Queue (DOMAIN: up to 4 kindergartens; the child must be under 6 to apply).
     max_kindergartens: int = setting("KG_MAX_KINDERGARTENS", 4)
@@ -53,3 +56,23 @@ class Settings(ServiceSettings):
     escort_min_age: int = setting("KG_ESCORT_MIN_AGE", 16)
     door_code_seconds: int = setting("KG_DOOR_CODE_SECONDS", 30)
     door_code_secret: str = secret("DOOR_CODE_SECRET", DEV_DOOR_CODE_SECRET)
+    # Wrong door codes, counted per account and per child: after the free ones each wrong code
+    # makes the next attempt wait (the delay doubling up to the cap); at the lock threshold
+    # door codes are refused for the lock's time. Failures are forgotten after a quiet window.
+    door_code_free_failures: int = setting("KG_DOOR_CODE_FREE_FAILURES", 3)
+    door_code_delay: dt.timedelta = setting(
+        "KG_DOOR_CODE_DELAY_SECONDS", dt.timedelta(seconds=15), parse=seconds
+    )
+    door_code_max_delay: dt.timedelta = setting(
+        "KG_DOOR_CODE_MAX_DELAY_SECONDS", dt.timedelta(minutes=5), parse=seconds
+    )
+    door_code_lock_after: int = setting("KG_DOOR_CODE_LOCK_AFTER", 10)
+    door_code_lock: dt.timedelta = setting(
+        "KG_DOOR_CODE_LOCK_MINUTES", dt.timedelta(minutes=60), parse=minutes
+    )
+    door_code_failure_window: dt.timedelta = setting(
+        "KG_DOOR_CODE_FAILURE_WINDOW_MINUTES", dt.timedelta(minutes=60), parse=minutes
+    )
+    # A teacher records marks for today and this many days before (Almaty dates); an older one
+    # is a correction the district's operator approves.
+    correction_days: int = setting("KG_TEACHER_CORRECTION_DAYS", 1)

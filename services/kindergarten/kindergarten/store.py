@@ -35,6 +35,15 @@ Shapes other modules read (escorts and attendance rely on these):
 - ATTENDANCE_MONTHS ``{_id: "<child_iin>:<YYYY-MM>", child_iin, month, approved_at,
   approved_by, days: {"DD": n}}``: days counts the marks per day; a mark is written only if the
   count it read is unchanged.
+- DOOR_ATTEMPTS ``{_id: "account:<id>" | "child:<iin>", failures, last_failure_at, wait_until,
+  locked_until, version}``: wrong door codes (domain/door_guard.py); ``version`` makes each
+  update conditional on what was read. Removed by a right code.
+- CORRECTIONS ``{_id, child_iin, kindergarten_id, district_id, group_id, direction, at, day,
+  reason, status: pending|approved|rejected, requested_by, requested_by_name, requested_at,
+  decided_by, decided_at, decision_reason, mark_id}``: a teacher's mark older than the
+  correction window, waiting for the district's operator.
+- AUDIT ``{_id, at, type, account_id, kindergarten_id, child_iin, client, details}``: security
+  and correction events (wrong door codes, locks, corrections and their decisions).
 
 Statuses are the domain's (domain/application.py, place.py, referral.py).
 """
@@ -56,6 +65,9 @@ ESCORTS = "escorts"
 ESCORT_COUNTS = "escort_counts"
 ATTENDANCE = "attendance"
 ATTENDANCE_MONTHS = "attendance_months"
+DOOR_ATTEMPTS = "door_attempts"
+CORRECTIONS = "attendance_corrections"
+AUDIT = "audit"
 
 INDEXES = [
     Index(DISTRICTS, [("name", 1)], unique=True, name="district_name"),
@@ -100,4 +112,16 @@ INDEXES = [
     Index(ESCORTS, [("escort_iin", 1), ("added_at", 1)], name="escorts_by_escort"),
     Index(ATTENDANCE, [("child_iin", 1), ("at", 1)], name="attendance_by_child"),
     Index(ATTENDANCE, [("kindergarten_id", 1), ("day", 1)], name="attendance_by_kindergarten"),
+    Index(
+        CORRECTIONS,
+        [("kindergarten_id", 1), ("status", 1), ("requested_at", 1)],
+        name="corrections_by_kindergarten",
+    ),
+    Index(
+        CORRECTIONS,
+        [("district_id", 1), ("status", 1), ("requested_at", 1)],
+        name="corrections_by_district",
+    ),
+    Index(AUDIT, [("kindergarten_id", 1), ("at", 1)], name="audit_by_kindergarten"),
+    Index(AUDIT, [("child_iin", 1), ("at", 1)], name="audit_by_child"),
 ]

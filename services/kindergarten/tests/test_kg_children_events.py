@@ -71,6 +71,7 @@ def test_escort_account_arrives_over_the_broker_and_events_leave(
             "language": "kk",
             "active": True,
             "notifications_consent": True,
+            "verified": True,  # proven: only such an account acts as an escort
         }
         mongo.in_transaction(
             identity_db, lambda s: outbox.emit(identity_db, s, accounts.ACCOUNT_CHANGED, state)

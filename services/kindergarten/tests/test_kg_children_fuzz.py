@@ -1,6 +1,8 @@
 """Schemathesis over the escorts and attendance operations, signed in as the parent, an escort
 and the teacher of an enrolled child: no input produces a server error."""
 
+import datetime as dt
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -14,13 +16,24 @@ pytestmark = pytest.mark.integration
 kids = kf.kids
 
 EXAMPLES = 15
-MINE = ("/children/", "/me/escorted-children", "/door-code", "/kindergartens/{kindergarten_id}/att")
+MINE = (
+    "/children/",
+    "/me/escorted-children",
+    "/door-code",
+    "/kindergartens/{kindergarten_id}/att",
+    "/kindergartens/{kindergarten_id}/audit",
+    "/attendance-corrections",
+)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_input_makes_a_server_error(kids, mode):
     child = kids.enrol("Аружан")
     assert kids.add_escort(child, "granny").status_code == 201
+    late = (kids.clock() - dt.timedelta(days=3)).isoformat()
+    pending = kids.mark(child, "teacher", at=late, reason="поздно")
+    assert pending.status_code == 202
+    operator = kids.minter.headers("acc-op", roles=["district_operator"], organization_id="d-1")
     app = kids.client.application
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [
@@ -28,12 +41,15 @@ def test_no_input_makes_a_server_error(kids, mode):
         for op in (result.ok() for result in schema.get_all_operations())
         if any(part in op.path for part in MINE)
     ]
-    assert len(operations) >= 9
+    assert len(operations) >= 14
     failures = []
     for operation in operations:
-        for who in ("mother", "granny", "teacher"):
+        callers = {who: kids.headers(who) for who in ("mother", "granny", "teacher")}
+        if "/attendance-corrections" in operation.path or "/audit" in operation.path:
+            callers["operator"] = operator
+        for who, headers in callers.items():
             try:
-                fuzzer(operation, mode, kids.headers(who), child)()
+                fuzzer(operation, mode, headers, child, pending.json["id"])()
             except Unsatisfiable:
                 continue
             except Exception as exc:
@@ -41,7 +57,7 @@ def test_no_input_makes_a_server_error(kids, mode):
     assert not failures, "\n".join(failures)
 
 
-def fuzzer(operation, mode, headers, child):
+def fuzzer(operation, mode, headers, child, correction_id):
     @given(case=operation.as_strategy(mode))
     @settings(
         max_examples=EXAMPLES,
@@ -56,6 +72,8 @@ def fuzzer(operation, mode, headers, child):
             params["child_iin"] = child
         if "kindergarten_id" in params and len(str(case.query)) % 2 == 0:
             params["kindergarten_id"] = kf.KG
+        if "correction_id" in params and len(str(case.body)) % 2 == 0:
+            params["correction_id"] = correction_id
         response = case.call(headers=headers)
         case.validate_response(response, checks=[not_a_server_error])
         if response.status_code >= 400:

@@ -130,6 +130,7 @@ def test_the_worker_copies_accounts_lapses_referrals_and_relays_events(
                     "language": "kk",
                     "active": True,
                     "notifications_consent": True,
+                    "verified": True,  # proven: only such an account applies for a place
                 },
             ),
         )

@@ -3,6 +3,7 @@ the use cases (``usecases.enrolment.access``); the decorators here only demand a
 
 from __future__ import annotations
 
+from flask import make_response, request
 from flask_smorest import Blueprint
 
 from edu_common.web import auth
@@ -87,14 +88,30 @@ def leave(body, child_iin):
 @blp.arguments(attendance_schemas.MarkInput)
 @blp.response(201, attendance_schemas.Mark)
 @blp.alt_response(
+    202,
+    schema=attendance_schemas.Correction,
+    description="A teacher's mark for a day before the correction window: a pending "
+    "correction for the district's operator",
+)
+@blp.alt_response(403, description="account_not_verified (an escort's unproven account)")
+@blp.alt_response(
     409,
     description="child_already_in, child_not_in, month_approved, attendance_changed",
 )
-@blp.alt_response(422, description="door_code_invalid, mark_in_future")
+@blp.alt_response(
+    422,
+    description="door_code_invalid (Retry-After when the next try must wait), mark_in_future, "
+    "correction_reason_required",
+)
+@blp.alt_response(423, description="door_code_locked: too many wrong codes (Retry-After)")
+@blp.alt_response(429, description="door_code_delayed: wait before the next code (Retry-After)")
 def mark(body, child_iin):
     """Mark the child in or out: an escort with the door's current code, or the group's
-    teacher."""
-    return attendance.mark(deps(), me(), child_iin, body)
+    teacher. Wrong codes are limited per account and per child."""
+    done = attendance.mark(deps(), me(), child_iin, body, request.remote_addr)
+    if done.correction is not None:
+        return make_response(attendance_schemas.Correction().dump(done.correction), 202)
+    return done.mark
 
 
 @blp.route("/children/<child_iin>/attendance", methods=["GET"])

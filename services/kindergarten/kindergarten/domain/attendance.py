@@ -32,6 +32,10 @@ MONTH_APPROVED = "month_approved"
 MONTH_IN_FUTURE = "month_in_future"
 MONTH_INVALID = "month_invalid"
 
+# A teacher's mark older than the correction window waits for the district's operator.
+CORRECTION_PENDING, CORRECTION_APPROVED, CORRECTION_REJECTED = "pending", "approved", "rejected"
+CORRECTION_STATUSES = (CORRECTION_PENDING, CORRECTION_APPROVED, CORRECTION_REJECTED)
+
 
 # --- door codes ---------------------------------------------------------------------------
 def kindergarten_key(secret: bytes, kindergarten_id: str) -> bytes:
@@ -148,6 +152,12 @@ def mark_time_refusal(at: dt.datetime, now: dt.datetime, approved: bool) -> str 
     if approved:
         return MONTH_APPROVED
     return None
+
+
+def within_correction_window(at: dt.datetime, now: dt.datetime, zone: dt.tzinfo, days: int) -> bool:
+    """A teacher records a mark for today or up to ``days`` local days before (1: today and
+    yesterday) on their own; an older one is a correction for the district's operator."""
+    return (local_day(now, zone) - local_day(at, zone)).days <= days
 
 
 def approval_refusal(month: str, now: dt.datetime, zone: dt.tzinfo) -> str | None:

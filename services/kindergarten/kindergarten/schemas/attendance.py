@@ -2,7 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
-from kindergarten.domain.attendance import BY_ESCORT, BY_TEACHER, DIRECTIONS
+from kindergarten.domain.attendance import (
+    BY_ESCORT,
+    BY_TEACHER,
+    CORRECTION_PENDING,
+    CORRECTION_STATUSES,
+    DIRECTIONS,
+)
 from kindergarten.schemas.common import ChildrenPageArgs
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month is written YYYY-MM.")
@@ -15,7 +21,15 @@ class MarkInput(Schema):
         metadata={"description": "The QR's payload or its 8 digits; required for escorts"},
     )
     at = fields.AwareDateTime(
-        metadata={"description": "Teachers only: when it happened, if recorded late; not ahead"}
+        metadata={
+            "description": "Teachers only: when it happened, if recorded late; not ahead. Today "
+            "or yesterday (KG_TEACHER_CORRECTION_DAYS) is written at once; an earlier day "
+            "becomes a correction the district's operator approves (202)"
+        }
+    )
+    reason = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why a mark for an earlier day comes late (corrections)"},
     )
 
 
@@ -61,3 +75,45 @@ class KindergartenDay(Schema):
     day = fields.String()
     items = fields.List(fields.Nested(KindergartenMark))
     next_cursor = fields.String(allow_none=True)
+
+
+class Correction(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"enum": list(CORRECTION_STATUSES)})
+    child_iin_masked = fields.String()
+    child_first_name = fields.String(allow_none=True)
+    kindergarten_id = fields.String()
+    group_id = fields.String(allow_none=True)
+    direction = fields.String(metadata={"enum": list(DIRECTIONS)})
+    at = fields.AwareDateTime()
+    day = fields.String()
+    reason = fields.String(allow_none=True)
+    requested_by = fields.String()
+    requested_by_name = fields.String(allow_none=True)
+    requested_at = fields.AwareDateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    mark_id = fields.String(allow_none=True, metadata={"description": "The mark, once approved"})
+
+
+class CorrectionPage(Schema):
+    items = fields.List(fields.Nested(Correction))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CorrectionArgs(ChildrenPageArgs):
+    kindergarten_id = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "One kindergarten (its staff; its district's operators)"},
+    )
+    status = fields.String(
+        validate=validate.OneOf(list(CORRECTION_STATUSES)), load_default=CORRECTION_PENDING
+    )
+
+
+class Decision(Schema):
+    reason = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why (required to reject)"},
+    )

@@ -63,7 +63,7 @@ def _child_of(deps: Deps, parent_iin: str, child_iin: str):
 
 def register(deps: Deps, p: Principal, body: dict) -> dict:
     s = deps.settings
-    parent = accounts.require(deps.db, p.account_id)
+    parent = common.require_verified(accounts.require(deps.db, p.account_id))
     child_iin = body["child_iin"]
     try:
         parse_iin(child_iin)

@@ -38,7 +38,8 @@ class Access:
     is_parent: bool
     is_staff: bool  # staff of the child's kindergarten
     is_teacher: bool  # ... and a teacher of the child's group
-    escort: dict | None  # the caller's escort record for this child
+    escort: dict | None  # the caller's escort record for this child (a verified account's)
+    unverified_escort: bool = False  # an escort's IIN, on an account not proven to hold it
 
 
 def not_found() -> Problem:
@@ -62,9 +63,15 @@ def access(deps: Deps, principal: Principal, child_iin: str) -> Access:
     escort = None
     if account.get("iin"):
         escort = deps.db[store.ESCORTS].find_one({"_id": escort_id(child_iin, account["iin"])})
+    # An escort is a person (an IIN); only an account proven to be that person acts as one.
+    unverified_escort = escort is not None and not common.is_verified(account)
+    if unverified_escort:
+        escort = None
     if not (is_parent or is_staff or escort):
+        if unverified_escort:
+            raise common.not_verified()
         raise not_found()
-    return Access(enrolment, account, is_parent, is_staff, is_teacher, escort)
+    return Access(enrolment, account, is_parent, is_staff, is_teacher, escort, unverified_escort)
 
 
 def kindergarten_name(deps: Deps, kindergarten_id: str, session=None) -> str:

@@ -77,6 +77,7 @@ def add_escort(deps: Deps, principal: Principal, child_iin: str, body: dict) -> 
     who = access(deps, principal, child_iin)
     if not who.is_parent:
         raise common.forbidden("Only the parent who applied adds escorts.")
+    common.require_verified(who.account)
     enrolment = who.enrolment
     iin = body["iin"]
     if not body.get("phone"):
@@ -236,6 +237,7 @@ def escorted_children(deps: Deps, principal: Principal, limit: int, cursor: str 
     account = accounts.require(deps.db, principal.account_id)
     if not account.get("iin"):
         return {"items": [], "next_cursor": None}
+    common.require_verified(account)  # the IIN's escort records are the proven holder's only
     page = _page(deps.db[store.ESCORTS], {"escort_iin": account["iin"]}, limit, cursor, lambda d: d)
     ids = [d["child_iin"] for d in page["items"]]
     enrolments = {

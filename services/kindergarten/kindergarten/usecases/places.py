@@ -7,7 +7,7 @@ import uuid
 
 from pymongo.client_session import ClientSession
 
-from edu_common import mongo, outbox, paging
+from edu_common import accounts, mongo, outbox, paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import events, store
@@ -111,6 +111,7 @@ def list_open(deps: Deps, p: Principal, args: dict) -> dict:
 
 def claim(deps: Deps, p: Principal, place_id: str, application_id: str) -> dict:
     """Any queued child of the place's birth year (in its district) may take an open place."""
+    common.require_verified(accounts.require(deps.db, p.account_id))
     app = deps.db[store.APPLICATIONS].find_one({"_id": application_id})
     if app is None or app["parent_account_id"] != p.account_id:
         raise common.not_found("application")
