@@ -12,8 +12,9 @@ import sys
 import pytest
 import requests
 
+from dev import run as dev_run
 from edu_common.config import DEV_AMQP_URL, DEV_MONGO_URL
-from edu_common.settings import declared
+from edu_common.settings import declared, development_defaults
 from identity.settings import DEV_BOOTSTRAP_ADMIN_PASSWORD, DEV_PEPPER
 from identity.settings import Settings as IdentitySettings
 from identity.tokens import generate_key_file
@@ -172,3 +173,13 @@ def _ready(proc, url: str) -> dict | None:
     except requests.RequestException:
         return None
     return r.json() if r.status_code == 200 else None
+
+
+def test_make_run_stays_development_and_its_admin_password_is_a_development_value():
+    # `make run` never sets EDU_ENV (development), and what it uses is what production refuses.
+    assert "EDU_ENV" not in (ROOT / "dev" / "run.py").read_text(encoding="utf-8")
+    assert dev_run.DEV_ADMIN_PASSWORD == DEV_BOOTSTRAP_ADMIN_PASSWORD
+    marked = IdentitySettings(bootstrap_admin_password=dev_run.DEV_ADMIN_PASSWORD)
+    assert "BOOTSTRAP_ADMIN_PASSWORD" in development_defaults(marked)
+    real = IdentitySettings(bootstrap_admin_password="Chosen-by-the-operator-1")
+    assert "BOOTSTRAP_ADMIN_PASSWORD" not in development_defaults(real)
