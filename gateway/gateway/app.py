@@ -170,6 +170,9 @@ class Gateway:
         service_path = "/" + rest
         state.upstream = name
         state.route = access_log.route_of(f"/api/{name}", service_path)
+        if service_path == "/internal" or service_path.startswith("/internal/"):
+            # Between services only (identity's account look-up): never from outside.
+            raise GatewayProblem(404, "not_found", "No service answers at this address.")
         method = request.method
         client = state.client = self.client_address(request)
 

@@ -57,13 +57,18 @@ class Route:
 
 
 PUBLIC_ROUTES: tuple[Route, ...] = (
-    # identity: registration in five steps
+    # identity: registration in five steps (the IIN and the phone each proven by a code)
     Route("identity", "POST", "/registrations", sensitive=True, target=("email",)),
     Route("identity", "GET", "/registrations/{id}"),
     Route("identity", "POST", "/registrations/{id}/email/code", sensitive=True),
     Route("identity", "POST", "/registrations/{id}/email/confirm", sensitive=True),
     Route("identity", "POST", "/registrations/{id}/person", sensitive=True),
+    Route("identity", "POST", "/registrations/{id}/person/code", sensitive=True),
+    Route("identity", "POST", "/registrations/{id}/person/eds-challenge", sensitive=True),
+    Route("identity", "POST", "/registrations/{id}/person/confirm", sensitive=True),
     Route("identity", "PUT", "/registrations/{id}/contacts", sensitive=True),
+    Route("identity", "POST", "/registrations/{id}/contacts/code", sensitive=True),
+    Route("identity", "POST", "/registrations/{id}/contacts/confirm", sensitive=True),
     Route("identity", "PUT", "/registrations/{id}/password", sensitive=True),
     Route("identity", "POST", "/registrations/{id}/complete", sensitive=True),
     # identity: sign-in, codes, refresh

@@ -126,3 +126,12 @@ def test_production_starts_with_everything_set(tmp_path):
         assert "development defaults" not in proc.output()
     finally:
         proc.stop()
+
+
+def test_internal_routes_are_not_reachable_from_outside(gw, keys):
+    """identity's /internal/ API is for the services (their own hop), never via the gateway."""
+    auth = {"Authorization": f"Bearer {keys.token()}"}
+    for path in ("/internal/accounts/acc-1", "/internal", "/x/../internal/accounts/acc-1"):
+        r = session.get(f"{gw.url}/api/identity{path}", headers=auth)
+        assert_problem(r, 404, "not_found")
+    assert session.get(f"{gw.url}/api/identity/internally", headers=auth).status_code == 200

@@ -137,6 +137,11 @@ def test_public_routes():
     assert public.match("identity", "GET", "/me") is None
     assert public.match("identity", "DELETE", "/sessions") is None
     assert public.match("kindergarten", "POST", "/sessions") is None
+    # Every step of registration, the IIN's and the phone's proofs included.
+    for step in ("person/code", "person/eds-challenge", "person/confirm", "contacts/code",
+                 "contacts/confirm", "email/confirm", "complete"):  # fmt: skip
+        route = public.match("identity", "POST", f"/registrations/r-1/{step}")
+        assert route.sensitive and route.target_of(f"/registrations/r-1/{step}", b"") == "r-1"
 
 
 def test_sensitive_routes_name_their_target():
