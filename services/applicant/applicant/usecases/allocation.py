@@ -146,12 +146,17 @@ def run_pending(deps: Deps) -> int:
 def capacities(deps: Deps, offers: list[dict]) -> dict[str, da.Offer]:
     """Each offer's seats this wave: its state-order seats less those already confirmed."""
     held: dict[tuple[str, str], int] = {}
-    for app in deps.db[store.APPLICATIONS].find(
-        {"status": lc.ENROLLED, "enrolment.offer_id": {"$in": [o["_id"] for o in offers]}},
-        {"enrolment": 1},
-    ):
-        key = (app["enrolment"]["offer_id"], app["enrolment"]["pool"])
-        held[key] = held.get(key, 0) + 1
+    tracks = {(o["campaign_id"], o["base_education"]) for o in offers}
+    ids = {o["_id"] for o in offers}
+    for campaign_id, base in tracks:  # the track's index; no $in over thousands of offers
+        for app in deps.db[store.APPLICATIONS].find(
+            {"campaign_id": campaign_id, "base_education": base, "status": lc.ENROLLED},
+            {"enrolment": 1},
+        ):
+            if app["enrolment"]["offer_id"] not in ids:
+                continue
+            key = (app["enrolment"]["offer_id"], app["enrolment"]["pool"])
+            held[key] = held.get(key, 0) + 1
     out = {}
     for o in offers:
         taken = sum(n for (offer_id, _), n in held.items() if offer_id == o["_id"])
