@@ -119,7 +119,8 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
             ),
             "BOOTSTRAP_ADMIN_EMAIL": "admin@edu.example.kz",
             "BOOTSTRAP_ADMIN_PHONE": "+77010000002",
-            "EDS_TRUSTED_CA_FILE": str(paths["ca"]),
+            # The national CA's bundle when given (real ЭЦП from NCALayer), else the dev CA.
+            "EDS_TRUSTED_CA_FILE": os.environ.get("EDS_TRUSTED_CA_FILE") or str(paths["ca"]),
             "POPULATION_REGISTRY_URL": str(ROOT / "dev" / "population.json"),
             "PASSWORD_POLICY": os.environ.get("PASSWORD_POLICY", "strict"),
         },

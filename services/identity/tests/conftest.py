@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -94,6 +96,25 @@ def client(app):
 @pytest.fixture
 def db(deps):
     return deps.db
+
+
+FIXED_PEOPLE = {ADMIN_IIN, MOTHER_IIN, "100315544107", "230517512034", "230517612040"}
+
+
+@cache
+def _population() -> tuple[dict, ...]:
+    data = json.loads((ROOT / "dev" / "population.json").read_text(encoding="utf-8"))
+    return tuple(data["people"])
+
+
+def adults(count: int, skip: int = 0) -> list[dict]:
+    """Adults of the development registry with one linked phone, none of the fixed people."""
+    found = [
+        p
+        for p in _population()
+        if p["birth_date"] < "2006" and len(p["phones"]) == 1 and p["iin"] not in FIXED_PEOPLE
+    ]
+    return found[skip : skip + count]
 
 
 def codes_sent(db, to: str) -> list[dict]:
@@ -235,6 +256,7 @@ def admin(client, **kw) -> dict:
 def h():
     """The helpers above, for tests (conftest modules are not importable by name)."""
     return SimpleNamespace(
+        adults=adults,
         codes_sent=codes_sent,
         last_code=last_code,
         code_for=code_for,

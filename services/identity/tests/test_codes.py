@@ -293,3 +293,11 @@ def test_no_resend_after_use():
 def test_module_exports_are_consistent():
     assert codes.CODE_LENGTH == 6
     assert {r.value for r in CheckResult} == {"ok", "wrong", "expired", "exhausted", "used"}
+
+
+def test_phones_are_masked_to_a_hint_their_owner_recognises():
+    from identity.usecases.common import mask_phone
+
+    assert mask_phone("+77010000001") == "+7 701 ***-**-01"
+    assert mask_phone("+998901234567") == "+99********67"
+    assert "1234" not in mask_phone("+77011234567")

@@ -206,3 +206,45 @@ def test_accounts_without_an_email_do_not_collide_and_lookups_use_the_index(clie
         assert r.status_code == 201, r.json
     plan = str(db.accounts.find({"iin": "100315544107"}).explain()["queryPlanner"])
     assert "IXSCAN" in plan and "one_account_per_iin" in plan  # every sign-in looks up by IIN
+
+
+def test_the_bootstrap_admin_must_change_its_password_at_first_sign_in(client, db, h):
+    first = h.login(client, h.ADMIN_IIN, h.ADMIN_PASSWORD)
+    assert first["password_change_required"] is True
+    body = {"iin": "100315544107", "phone": "+77010000003", "roles": ["teacher"],
+            "organization_id": "school-1"}  # fmt: skip
+    r = client.post("/accounts", json=body, headers=h.bearer(first))
+    assert r.status_code == 403 and r.json["code"] == "password_change_required"
+    assert client.get("/me", headers=h.bearer(first)).json["password_change_required"] is True
+    r = change(client, h, first, h.ADMIN_PASSWORD, h.ADMIN_NEW_PASSWORD)
+    assert r.status_code == 200
+    again = h.login(client, h.ADMIN_IIN, h.ADMIN_NEW_PASSWORD)
+    assert again["password_change_required"] is False
+    assert client.post("/accounts", json=body, headers=h.bearer(again)).status_code == 201
+    r = client.post("/sessions", json={"iin": h.ADMIN_IIN, "password": h.ADMIN_PASSWORD})
+    assert r.status_code == 401
+
+
+def test_a_staff_one_time_password_expires_after_72_hours(client, db, h, clock):
+    admin = h.admin(client)
+    body = {"iin": "100315544107", "phone": "+77010000003", "roles": ["teacher"],
+            "organization_id": "school-1"}  # fmt: skip
+    assert client.post("/accounts", json=body, headers=admin).status_code == 201
+    [sent] = h.codes_sent(db, "+77010000003")
+    assert dt.datetime.fromisoformat(sent["expires_at"]) - clock.now == dt.timedelta(hours=72)
+    clock.advance(hours=71, minutes=59)
+    assert h.login(client, "100315544107", sent["code"])["password_change_required"] is True
+    clock.advance(minutes=1)
+    r = client.post("/sessions", json={"iin": "100315544107", "password": sent["code"]})
+    assert r.status_code == 401 and r.json["code"] == "one_time_password_expired"
+    assert r.json["recovery"] == "/password-resets"
+    # Recovery by IIN sets a password of the person's own, and the account works again.
+    client.post("/password-resets", json={"iin": "100315544107"})
+    [reset] = [c for c in h.codes_sent(db, "+77010000003") if c["purpose"] == "password_reset"]
+    rid = db.challenges.find_one({"kind": "reset", "account_id": {"$ne": None}})["_id"]
+    done = client.post(
+        f"/password-resets/{rid}/complete",
+        json={"code": reset["code"], "new_password": NEW, "new_password_confirmation": NEW},
+    )
+    assert done.status_code == 200, done.json
+    assert h.login(client, "100315544107", NEW)["password_change_required"] is False

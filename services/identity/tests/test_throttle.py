@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from identity.domain.throttle import (
+    CODE_GUESSES_PER_TARGET,
     CODE_PER_TARGET,
     EMAIL_CODE_PER_TARGET,
     PASSWORD_PER_ACCOUNT,
@@ -15,6 +16,9 @@ from identity.domain.throttle import (
     ThrottleRule,
     decide,
     delay_for,
+    describe_rule,
+    parse_rule,
+    quota,
     record_failure,
     record_success,
 )
@@ -268,3 +272,51 @@ def test_lock_is_reported_exactly_when_it_starts(gaps):
         now_locked = decide(record, RULE, at).locked
         assert just_locked == (not was_locked and now_locked)
         assert record.failures <= RULE.lock_after or was_locked
+
+
+# --- Rules from settings ----------------------------------------------------
+
+
+def test_a_quota_allows_count_then_closes_for_the_window():
+    rule = quota(3, timedelta(hours=1))
+    record, at = FailureRecord.empty(), NOW
+    for i in range(3):
+        assert decide(record, rule, at + timedelta(seconds=i)) == ALLOWED  # no delays
+        record, locked = record_failure(record, rule, at + timedelta(seconds=i))
+        assert locked is (i == 2)
+    assert decide(record, rule, NOW + timedelta(minutes=59)).allowed is False
+    assert decide(record, rule, NOW + timedelta(seconds=2) + timedelta(hours=1)) == ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("6/60", quota(6, timedelta(minutes=60))),
+        ("100/200/15", PASSWORD_PER_CLIENT),
+        (" 5 / 15 / 60 ", CODE_GUESSES_PER_TARGET),
+    ],
+)
+def test_rules_are_read_from_settings_text(text, rule):
+    assert parse_rule(text) == rule
+    assert parse_rule(describe_rule(rule)) == rule
+
+
+@pytest.mark.parametrize("text", ["", "6", "a/b", "0/60", "6/0", "1/2/3/4", "-1/5/10", "5/0/10"])
+def test_bad_rule_text_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_rule(text)
+
+
+def test_limits_are_settings_with_their_variables():
+    from identity.settings import Settings
+
+    s = Settings.from_env(
+        environ={"SMS_PER_PHONE": "2/30", "LOGIN_FAILURES_PER_ADDRESS": "10/20/5",
+                 "ONE_TIME_PASSWORD_TTL_HOURS": "24", "REGISTRATION_MAX_SMS": "4"}
+    )  # fmt: skip
+    assert s.sms_per_phone == quota(2, timedelta(minutes=30))
+    assert s.login_failures_per_address.free_failures == 10
+    assert s.one_time_password_ttl == timedelta(hours=24) and s.registration_max_sms == 4
+    defaults = Settings()
+    assert defaults.login_failures_per_address == PASSWORD_PER_CLIENT
+    assert defaults.sms_per_address.lock_after >= 100  # a high ceiling, not a limit on a class

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError, validate
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from edu_common import mongo, outbox
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
@@ -44,6 +45,8 @@ from identity.usecases.staff import (
     one_time_password,
     public_account,
 )
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("kk", "ru", "en")
 COLUMNS = ("iin", "phone", "email", "language")
@@ -191,6 +194,12 @@ def _create(deps: Deps, actor_id: str, school: str, row: Row, client: str | None
         _taken(deps, row, school)
         if not row.reasons:
             row.refuse("iin", "iin_taken", "A cabinet for this IIN exists already.")
+        return None
+    except PyMongoError:
+        # The transaction is undone: nothing of this row stays. The rest of the file goes on,
+        # and the report says which rows to send again.
+        log.exception("a school's parent account could not be stored", extra={"row": row.number})
+        row.refuse("row", "row_failed", "This row could not be stored; send it again.")
         return None
     return account
 
