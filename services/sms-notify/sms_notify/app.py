@@ -17,6 +17,7 @@ from sms_notify.adapters.smsc import SmscChannel
 from sms_notify.adapters.smtp import SmtpChannel
 from sms_notify.api.common import EXTENSION
 from sms_notify.deps import Deps
+from sms_notify.domain.budgets import Budgets
 from sms_notify.domain.limits import Limits
 from sms_notify.domain.retries import Policy
 from sms_notify.settings import Settings
@@ -67,6 +68,12 @@ def build_deps(settings: Settings, **overrides) -> Deps:
         ),
         policy=Policy(max_attempts=settings.max_attempts),
         limits=Limits(settings.codes_per_window, settings.code_window, settings.sms_per_day),
+        budgets=Budgets(
+            settings.budget_per_account_day,
+            settings.budget_platform_hour,
+            settings.sms_countries,
+            max(1, settings.budget_shards),
+        ),
     )
     parts.update(overrides)
     return Deps(**parts)

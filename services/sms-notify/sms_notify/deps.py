@@ -6,6 +6,7 @@ it) or by tests: the settings, the database, the clock (``deps.now()``, ``deps.t
     payments   the acquirer that takes top-ups
     policy     delivery retries (from the settings)
     limits     per-phone limits against SMS pumping (from the settings)
+    budgets    per-account and platform SMS budgets, allowed countries (from the settings)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from edu_common import deps
 from edu_common.registry import PopulationRegistry
 from sms_notify.adapters.channels import Channel
 from sms_notify.adapters.payments import PaymentAdapter
+from sms_notify.domain.budgets import Budgets
 from sms_notify.domain.limits import Limits
 from sms_notify.domain.retries import Policy
 from sms_notify.settings import Settings
@@ -30,3 +32,4 @@ class Deps(deps.Deps):
     payments: PaymentAdapter
     policy: Policy
     limits: Limits
+    budgets: Budgets

@@ -19,6 +19,7 @@ from edu_common.settings import (
     secret,
     setting,
 )
+from sms_notify.domain.budgets import country
 
 # Development-only credentials for the dev inbox, which accepts any; deployments set them.
 DEV_SMSC_PASSWORD = "dev-only-smsc-password"  # noqa: S105 - marked development default
@@ -40,6 +41,14 @@ def weekday(raw: str) -> int:
     if name not in WEEKDAYS:
         raise ValueError(f"must be one of {', '.join(WEEKDAYS)}")
     return WEEKDAYS.index(name)
+
+
+def countries(raw: str) -> tuple[str, ...]:
+    """``+7,KZ`` -> ("+7", "KZ"): at least one."""
+    found = tuple(country(part) for part in raw.split(",") if part.strip())
+    if not found:
+        raise ValueError("name at least one country")
+    return found
 
 
 def price(raw: str) -> int:
@@ -79,6 +88,13 @@ class Settings(ServiceSettings):
         "LIMIT_CODE_WINDOW_MINUTES", dt.timedelta(minutes=10), parse=minutes
     )
     sms_per_day: int = setting("LIMIT_SMS_PER_DAY", 20)
+    # Budgets of every SMS that is not a security message (domain/budgets.py): one account's in
+    # a local day, the whole platform's in an hour; over either, stored as over_budget.
+    budget_per_account_day: int = setting("SMS_BUDGET_PER_ACCOUNT_DAY", 50)
+    budget_platform_hour: int = setting("SMS_BUDGET_PLATFORM_PER_HOUR", 20_000)
+    budget_shards: int = setting("SMS_BUDGET_COUNTER_SHARDS", 8)
+    # Where any SMS may go: calling codes ("+7") or regions ("KZ": Kazakhstan's numbers only).
+    sms_countries: tuple[str, ...] = setting("SMS_ALLOWED_COUNTRIES", ("+7",), parse=countries)
     max_attempts: int = setting("DELIVERY_MAX_ATTEMPTS", 8)
     sweep_seconds: float = setting("DELIVERY_SWEEP_SECONDS", 2.0)
     status_poll_seconds: float = setting("STATUS_POLL_SECONDS", 60.0)

@@ -13,7 +13,11 @@ A message document (``messages``)::
                      sending -> failed, or sent -> failed on an "undelivered" report (then a
                      dead letter). held: waits for release_at (quiet hours), then is sent.
                      Never sent: suppressed (muted kind or no consent), rejected_limit,
-                     no_balance, invalid_recipient (reason says why)
+                     no_balance, invalid_recipient, no_recipient, over_budget,
+                     refused_destination (reason says why)
+    budgeted         True/False when the sender says whether it draws on the SMS budgets
+                     (otherwise: every SMS but codes and security); budget_account_id: whose
+                     daily budget (else account_id); budget_counters: the counters it took
     segments         SMS parts the text costs (1 for e-mail); encoding GSM-7 | UCS-2
     attempts, next_attempt_at, lease_until, claim, last_error
     provider, provider_id, created_at, updated_at, sent_at, failed_at
@@ -27,6 +31,9 @@ The other collections::
     preferences          {_id: account_id, language, channels, kinds, quiet_hours, consent,
                           consent_at, updated_at}
     recipients           {_id: phone, seq, at}: serialises concurrent limit checks
+    sms_budgets          {_id: "<bucket>|<shard>", bucket, n, expire_at}: SMS drawn on a budget
+                          ("account|<id>|<local day>", "platform|<UTC hour>"); and
+                          {_id: "<bucket>|reached", at}: the budget's one "reached" report
     subscriptions        {_id, account_id, student_iin, student_name, phone, kinds, created_at}:
                           a parent's paid SMS subscriptions (not broker bindings)
     phone_confirmations  {_id, account_id, phone, code_hash, attempts, expires_at, confirmed_at}
@@ -73,13 +80,24 @@ REJECTED_LIMIT = "rejected_limit"
 NO_BALANCE = "no_balance"
 INVALID_RECIPIENT = "invalid_recipient"
 NO_RECIPIENT = "no_recipient"  # the person has no phone / e-mail for it
+OVER_BUDGET = "over_budget"  # the account's daily or the platform's hourly SMS budget is spent
+REFUSED_DESTINATION = "refused_destination"  # a phone outside the allowed countries
 # Statuses of messages that never left: they do not count against a recipient's limits.
-NOT_SENT = (SUPPRESSED, REJECTED_LIMIT, NO_BALANCE, INVALID_RECIPIENT, NO_RECIPIENT)
+NOT_SENT = (
+    SUPPRESSED,
+    REJECTED_LIMIT,
+    NO_BALANCE,
+    INVALID_RECIPIENT,
+    NO_RECIPIENT,
+    OVER_BUDGET,
+    REFUSED_DESTINATION,
+)
 STATUSES = (QUEUED, HELD, SENDING, SENT, DELIVERED, FAILED, *NOT_SENT)
 
 DEAD_LETTERS = "dead_letters"
 PREFERENCES = "preferences"
 RECIPIENTS = "recipients"  # one document per phone: serialises concurrent limit checks
+SMS_BUDGETS = "sms_budgets"  # counters of the SMS budgets (domain/budgets.py)
 SUBSCRIPTIONS = "subscriptions"
 PHONE_CONFIRMATIONS = "phone_confirmations"
 CONFIRMED_PHONES = "confirmed_phones"
@@ -112,6 +130,8 @@ INDEXES = [
     Index(DEAD_LETTERS, [("created_at", -1)], name="dead_letters_newest"),
     # The per-phone documents only serialise limit checks: gone once no window needs them.
     Index(RECIPIENTS, [("at", 1)], name="recipients_ttl", expire_after_seconds=2 * 86400),
+    Index(SMS_BUDGETS, [("bucket", 1)], name="budget_counters"),
+    Index(SMS_BUDGETS, [("expire_at", 1)], name="budgets_ttl", expire_after_seconds=0),
     Index(
         SUBSCRIPTIONS,
         [("account_id", 1), ("student_iin", 1), ("phone", 1)],

@@ -39,11 +39,12 @@ def settings(inbox, mongo_url, amqp_url) -> Settings:
 
 
 @pytest.fixture
-def worker(settings, mongo_db, amqp_url, wait_until, make_deps):
-    """The consumer and the delivery sweep, as the worker process runs them."""
+def worker(settings, mongo_db, amqp_url, wait_until, make_deps, h):
+    """The consumer and the delivery sweep, as the worker process runs them, on a Monday noon
+    (at night by the wall clock, quiet hours would hold every message till the morning)."""
     mongo.ensure_indexes(mongo_db, [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES])
     channels = build_channels(settings)
-    deps = make_deps(mongo_db, settings=settings, channels=channels)
+    deps = make_deps(mongo_db, settings=settings, channels=channels, clock=h.Clock(h.NOON))
     w = consumer.Worker("sms-notify", mongo_db, amqp_url, notification_bindings(deps))
     stop = threading.Event()
 

@@ -24,6 +24,8 @@ VARS = [
     "PAYMENT_ADAPTER", "PAYMENT_PROVIDER_URL", "PAYMENT_CALLBACK_URL", "PAYMENT_RETURN_URL",
     "PAYMENT_CALLBACK_SECRET", "PAYMENT_TIMEOUT_SECONDS", "PHONE_CODE_PEPPER",
     "POPULATION_REGISTRY_URL", "EDU_ENV", "IDENTITY_JWKS_URL", "IDENTITY_URL",
+    "SMS_BUDGET_PER_ACCOUNT_DAY", "SMS_BUDGET_PLATFORM_PER_HOUR", "SMS_BUDGET_COUNTER_SHARDS",
+    "SMS_ALLOWED_COUNTRIES",
 ]  # fmt: skip
 # What a deployment sets (deploy/k8s): every development default replaced.
 PRODUCTION = {
@@ -166,3 +168,20 @@ def test_the_payment_settings_reach_the_adapter(environ, mongo_url):
     environ.setenv("PAYMENT_ADAPTER", "instant")
     with pytest.raises(ValueError, match="PAYMENT_ADAPTER"):
         build_deps(Settings.from_env(mongo_url=mongo_url))
+
+
+def test_the_sms_budgets_and_countries_reach_the_deps(environ, mongo_url):
+    defaults = Settings.from_env()
+    assert (defaults.budget_per_account_day, defaults.budget_platform_hour) == (50, 20_000)
+    assert defaults.sms_countries == ("+7",)
+    environ.setenv("SMS_BUDGET_PER_ACCOUNT_DAY", "12")
+    environ.setenv("SMS_BUDGET_PLATFORM_PER_HOUR", "3000")
+    environ.setenv("SMS_BUDGET_COUNTER_SHARDS", "4")
+    environ.setenv("SMS_ALLOWED_COUNTRIES", "kz, +998")
+    deps = build_deps(Settings.from_env(mongo_url=mongo_url))
+    assert (deps.budgets.per_account_day, deps.budgets.platform_hour) == (12, 3000)
+    assert deps.budgets.countries == ("KZ", "+998") and deps.budgets.shards == 4
+    for bad in ("Kazakhstan", " , "):
+        environ.setenv("SMS_ALLOWED_COUNTRIES", bad)
+        with pytest.raises(ConfigError, match="SMS_ALLOWED_COUNTRIES"):
+            Settings.from_env()

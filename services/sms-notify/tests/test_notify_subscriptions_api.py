@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pytest
 from notify_school_support import *  # noqa: F403 - fixtures
 from notify_school_support import (
     FATHER_IIN,
@@ -21,6 +22,7 @@ from notify_school_support import (
 
 from edu_common.kz.iin import make_iin
 from sms_notify import store
+from sms_notify.domain.budgets import Budgets
 
 KINDS = ["grades_weekly", "homework"]
 
@@ -97,6 +99,38 @@ def test_bad_input_names_the_fields(client, db, minter):
     assert r.status_code == 422
     r = client.get("/subscriptions?limit=0", headers=h)
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("phone", ["+4915112345678", "+99871234567", "+12025550123"])
+def test_a_phone_outside_the_allowed_countries_is_refused_naming_the_field(
+    client, db, minter, phone
+):
+    h = minter.headers(add_account(db))
+    for path, payload in (
+        ("/subscriptions", body(phone=phone)),
+        ("/subscriptions/phone-confirmations", {"phone": phone}),
+    ):
+        r = client.post(path, json=payload, headers=h)
+        assert r.status_code == 422, r.json
+        assert r.mimetype == "application/problem+json"
+        assert r.json["code"] == "phone_country_not_allowed"
+        assert r.json["invalid_params"][0]["name"] == "phone"
+    assert messages(db, to=phone) == []  # no code was sent there
+
+
+def test_confirmation_codes_draw_on_the_accounts_sms_budget(client, db, minter, deps):
+    deps.budgets = Budgets(per_account_day=2, platform_hour=1000)
+    h = minter.headers(add_account(db))
+    for i in range(2):
+        r = client.post(
+            "/subscriptions/phone-confirmations", json={"phone": f"+7707000070{i}"}, headers=h
+        )
+        assert r.status_code == 201, r.json
+    r = client.post("/subscriptions/phone-confirmations", json={"phone": "+77070000709"}, headers=h)
+    assert r.status_code == 429 and r.json["code"] == "sms_budget_spent"
+    assert "Retry-After" in r.headers
+    [over] = messages(db, to="+77070000709")
+    assert over["status"] == store.OVER_BUDGET and "secret" not in over
 
 
 def test_another_phone_needs_a_code(client, db, minter):

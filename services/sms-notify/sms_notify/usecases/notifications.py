@@ -106,6 +106,9 @@ class Recipient:
     channel: str
     language: str
     account_id: str | None
+    # Whose daily SMS budget it draws on when not the recipient's own account's (an escort's
+    # SMS: the parent who named the escort).
+    budget_account_id: str | None = None
     # Already read while resolving: passed on so enqueue need not read them again.
     prefs: dict | None = field(default=None, compare=False, repr=False)
     account: dict | None = field(default=None, compare=False, repr=False)
@@ -154,7 +157,12 @@ def escort(deps: Deps, ctx: HandlerContext, data: dict, urgent: bool) -> list[Re
         {"_id": data["parent_account_id"]}, session=ctx.session
     )
     prefs = outgoing.preferences_of(deps.db, data["parent_account_id"], ctx.session)
-    return [Recipient(data["escort_phone"], "sms", language_of(account or {}, prefs), None)]
+    language = language_of(account or {}, prefs)
+    return [
+        Recipient(
+            data["escort_phone"], "sms", language, None, budget_account_id=data["parent_account_id"]
+        )
+    ]
 
 
 def template_values(data: dict, tz: dt.tzinfo) -> dict:
@@ -274,6 +282,7 @@ def on_event(
             account=r.account,
             event_type=envelope.type,
             correlation_id=envelope.correlation_id,
+            budget_account_id=r.budget_account_id,
         )
         if result is not None:
             stored.append(result)

@@ -26,12 +26,25 @@ from edu_common.registry import RegistryError, RegistryUnavailable
 from edu_common.web.problems import Problem
 from sms_notify import store
 from sms_notify.deps import Deps
+from sms_notify.domain import budgets as budget_rules
 from sms_notify.usecases import balance, outgoing
 
 log = logging.getLogger(__name__)
 
 
+def check_destination(deps: Deps, phone: str, field: str = "phone") -> None:
+    """A phone a person gives must be one SMS may go to (``SMS_ALLOWED_COUNTRIES``)."""
+    if not budget_rules.destination_allowed(phone, deps.budgets.countries):
+        raise Problem(
+            422,
+            "phone_country_not_allowed",
+            "SMS are sent only to phones of " + ", ".join(deps.budgets.countries) + ".",
+            field=field,
+        )
+
+
 def create(deps: Deps, account_id: str, student_iin: str, phone: str, kinds: list[str]) -> dict:
+    check_destination(deps, phone)
     account = accounts.require(deps.db, account_id)
     student = _check_parent(deps, account, student_iin)
     if phone != account.get("phone") and not deps.db[store.CONFIRMED_PHONES].find_one(
@@ -120,6 +133,7 @@ def _code_hash(deps: Deps, confirmation_id: str, code: str) -> str:
 
 
 def start_confirmation(deps: Deps, account_id: str, phone: str) -> dict:
+    check_destination(deps, phone)
     account = accounts.require(deps.db, account_id)
     now = deps.now()
     ttl = deps.settings.phone_code_ttl
@@ -161,6 +175,7 @@ def start_confirmation(deps: Deps, account_id: str, phone: str) -> dict:
             params={"code": store.CODE_MASK, "minutes": int(ttl.total_seconds() // 60)},
             account_id=account_id,
             urgent=True,
+            budgeted=True,  # our own product's code, not a security message: it is budgeted
             secret={"code": code},
             expires_at=doc["expires_at"],
             now=now,
@@ -174,6 +189,13 @@ def start_confirmation(deps: Deps, account_id: str, phone: str) -> dict:
             "too_many_codes",
             "Too many codes were sent to this phone; try again in a few minutes.",
             headers={"Retry-After": "600"},
+        )
+    if sent is not None and sent.status == store.OVER_BUDGET:
+        raise Problem(
+            429,
+            "sms_budget_spent",
+            "No more SMS can be sent for you today; try again tomorrow.",
+            headers={"Retry-After": "3600"},
         )
     return confirmation_view(deps, doc)
 
