@@ -182,3 +182,41 @@ def test_a_registration_cannot_be_used_to_text_any_number(client, db, h, deps, c
     assert len(sent) == deps.settings.registration_max_sms
     assert statuses.count(200) == deps.settings.registration_max_sms
     assert set(statuses[deps.settings.registration_max_sms :]) == {429}
+
+
+def test_guessing_sign_in_codes_is_stopped_per_phone_across_challenges(client, db, h, deps):
+    h.register(client, db)
+    free = deps.settings.code_guesses_per_target.free_failures
+    statuses = []
+    for i in range(3):
+        # A new challenge each time, from a new address: the phone's count goes on.
+        where = {"REMOTE_ADDR": f"10.8.{i}.1"}
+        r = client.post("/otp", json={"iin": h.MOTHER_IIN, "phone": h.MOTHER_PHONE},
+                        environ_base=where)  # fmt: skip
+        challenge = r.json["challenge_id"]
+        for _ in range(5):
+            r = client.post(
+                "/sessions/otp", json={"challenge_id": challenge, "code": "0000000"},
+                environ_base=where,
+            )  # fmt: skip
+            statuses.append(r.status_code)
+    assert statuses[:free] == [422] * free
+    assert 429 in statuses[free:]
+
+
+def test_guessing_is_stopped_per_registration_across_its_codes(client, db, h, deps, clock):
+    reg = h.start(client, db)
+    client.post(f"/registrations/{reg}/person", json={"iin": h.MOTHER_IIN})
+    statuses = []
+    for i in range(3):
+        for _ in range(5):
+            r = client.post(
+                f"/registrations/{reg}/person/confirm", json={"code": "0000000"},
+                environ_base={"REMOTE_ADDR": f"10.9.{i}.1"},
+            )  # fmt: skip
+            statuses.append(r.status_code)
+        clock.advance(seconds=61)
+        client.post(f"/registrations/{reg}/person/code", json={})
+    free = deps.settings.code_guesses_per_target.free_failures
+    assert statuses[:free] == [422] * free
+    assert 429 in statuses[free:]
