@@ -87,6 +87,8 @@ def test_fifty_sign_ups_are_known_to_both_services_at_once(platform, mongo_clien
         copy = db[accounts.ACCOUNTS].find_one({"iin": people[0]["iin"]})
         assert copy["roles"] == ["citizen"] and copy["revision"] >= 1
         assert copy["phone"] == people[0]["phones"][0]
+        # Proven at registration (the IIN's SMS code): the copy says so, as the event would.
+        assert copy["verified"] is True
 
 
 def test_identity_answers_only_for_the_tokens_own_account(platform, mongo_client):
