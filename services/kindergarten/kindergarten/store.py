@@ -36,8 +36,9 @@ Shapes other modules read (escorts and attendance rely on these):
   approved_by, days: {"DD": n}}``: days counts the marks per day; a mark is written only if the
   count it read is unchanged.
 - DOOR_ATTEMPTS ``{_id: "account:<id>" | "child:<iin>", failures, last_failure_at, wait_until,
-  locked_until, version}``: wrong door codes (domain/door_guard.py); ``version`` makes each
-  update conditional on what was read. Removed by a right code.
+  locked_until, version, expires_at}``: wrong door codes (domain/door_guard.py); ``version``
+  makes each update conditional on what was read. Removed by a right code, or (TTL) once
+  neither the failure window nor a lock can matter.
 - CORRECTIONS ``{_id, child_iin, kindergarten_id, district_id, group_id, direction, at, day,
   reason, status: pending|approved|rejected, requested_by, requested_by_name, requested_at,
   decided_by, decided_at, decision_reason, mark_id}``: a teacher's mark older than the
@@ -122,6 +123,7 @@ INDEXES = [
         [("district_id", 1), ("status", 1), ("requested_at", 1)],
         name="corrections_by_district",
     ),
+    Index(DOOR_ATTEMPTS, [("expires_at", 1)], name="door_attempts_ttl", expire_after_seconds=0),
     Index(AUDIT, [("kindergarten_id", 1), ("at", 1)], name="audit_by_kindergarten"),
     Index(AUDIT, [("child_iin", 1), ("at", 1)], name="audit_by_child"),
 ]

@@ -97,6 +97,9 @@ def test_a_right_code_starts_the_count_again(kids, child):
         r = wrong(kids, child)
         assert "Retry-After" not in r.headers
     assert kids.db[store.DOOR_ATTEMPTS].count_documents({}) == 2
+    # Each counter is forgotten (TTL) once its window has passed.
+    for doc in kids.db[store.DOOR_ATTEMPTS].find():
+        assert doc["expires_at"] == kids.clock() + dt.timedelta(hours=1)
 
 
 def test_no_code_at_all_is_refused_but_not_counted(kids, child):

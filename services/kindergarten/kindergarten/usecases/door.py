@@ -111,6 +111,8 @@ def _count_failure(deps: Deps, key: str, now: dt.datetime) -> tuple[guard.Counte
             "last_failure_at": after.last_failure_at,
             "wait_until": after.wait_until,
             "locked_until": after.locked_until,
+            # Forgotten (TTL index) once neither the window nor a lock can matter any more.
+            "expires_at": max(now + rules.window, after.locked_until or now),
         }
         if doc is None:
             try:
@@ -126,7 +128,8 @@ def _count_failure(deps: Deps, key: str, now: dt.datetime) -> tuple[guard.Counte
             return before, after
     # Still contended after the retries: count it without the growth (never lose a failure).
     col.update_one(
-        {"_id": key}, {"$inc": {"failures": 1, "version": 1}, "$set": {"last_failure_at": now}}
+        {"_id": key},
+        {"$inc": {"failures": 1, "version": 1}, "$set": {"last_failure_at": now}},
     )
     return before, after
 
