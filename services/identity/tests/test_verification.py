@@ -3,6 +3,8 @@ document (issue 10): audited, announced to the other services, shown in GET /me.
 
 import pytest
 
+from identity.usecases.common import is_verified
+
 pytestmark = pytest.mark.integration
 
 CHANGED = "identity.account.changed.v1"
@@ -75,3 +77,25 @@ def test_only_operators_and_admins_verify_and_only_after_the_document(client, db
     me = client.get("/me", headers=h.bearer(h.login(client))).json
     assert me["verified"] is True
     assert db.accounts.find_one({"_id": account_id})["verified"] is False
+
+
+def test_a_cabinet_from_before_the_proof_is_verified_by_signing_in_with_a_code(client, db, h):
+    """Before issue 10 anyone could register any citizen's IIN: such older cabinets count as
+    unverified until their holder proves the IIN, as a sign-in by SMS code to a phone the
+    mobile-citizens database links to it does."""
+    account_id = h.register(client, db)
+    db.accounts.update_one({"_id": account_id}, {"$unset": {"verified": "", "verification": ""}})
+    tokens = h.login(client)
+    assert client.get("/me", headers=h.bearer(tokens)).json["verified"] is False
+    challenge = client.post("/otp", json={"iin": h.MOTHER_IIN, "phone": h.MOTHER_PHONE}).json
+    [sent] = [c for c in h.codes_sent(db, h.MOTHER_PHONE) if c["purpose"] == "login"]
+    body = {"challenge_id": challenge["challenge_id"], "code": sent["code"]}
+    tokens = client.post("/sessions/otp", json=body).json
+    assert client.get("/me", headers=h.bearer(tokens)).json["verified"] is True
+    latest = [e["data"] for e in h.events_of(db, CHANGED) if e["data"]["account_id"] == account_id]
+    assert latest[-1]["verified"] is True
+    entry = db.audit.find_one({"account_id": account_id, "type": "account.verified"})
+    assert entry["detail"]["method"] == "sign_in_otp"
+    # A staff account from before keeps counting as verified.
+    assert is_verified({"origin": "staff", "roles": ["teacher"]}) is True
+    assert is_verified({"origin": "self", "person": {"source": "manual"}}) is False

@@ -18,10 +18,12 @@ from identity.adapters.eds import EdsError
 from identity.deps import Deps
 from identity.domain import passwords, throttle
 from identity.usecases.common import (
+    announce_account,
     check_signature,
     consume_code,
     eds_field,
     find_account_by_iin,
+    is_verified,
     new_eds_challenge,
     open_code_challenge,
     open_decoy_challenge,
@@ -198,6 +200,34 @@ def request_otp(deps: Deps, iin: str, phone: str, client: str | None) -> dict:
     return open_decoy_challenge(deps, kind="otp", guess_key=target_key(phone))
 
 
+def proven_by_sign_in(deps: Deps, account: dict, method: str, client: str | None) -> None:
+    """A code to a phone the mobile-citizens database links to the IIN, or a signature by a
+    certificate carrying it, proves the IIN: an older self-registered cabinet whose data came
+    from the registry unproven becomes verified (audited, announced)."""
+    if is_verified(account) or (account.get("person") or {}).get("source") != "registry":
+        return
+    verification = {"method": f"sign_in_{method}", "at": deps.now()}
+
+    def work(session):
+        updated = deps.db[store.ACCOUNTS].update_one(
+            {"_id": account["_id"], "verified": {"$ne": True}},
+            {"$set": {"verified": True, "verification": verification}},
+            session=session,
+        )
+        if updated.modified_count:
+            announce_account(deps, session, account["_id"])
+            audit.record(
+                deps,
+                audit.ACCOUNT_VERIFIED,
+                account_id=account["_id"],
+                client=client,
+                session=session,
+                method=f"sign_in_{method}",
+            )
+
+    mongo.in_transaction(deps.db, work)
+
+
 def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None) -> dict:
     challenge = consume_code(deps, "otp", challenge_id, code, client)
     account = deps.db[store.ACCOUNTS].find_one({"_id": challenge["account_id"]})
@@ -206,6 +236,7 @@ def login_with_otp(deps: Deps, challenge_id: str, code: str, client: str | None)
     audit.record(
         deps, audit.LOGIN_SUCCEEDED, account_id=account["_id"], client=client, method="otp"
     )
+    proven_by_sign_in(deps, account, "otp", client)
     return open_session(deps, account, "otp", client)
 
 
@@ -248,6 +279,7 @@ def login_with_eds(
     audit.record(
         deps, audit.LOGIN_SUCCEEDED, account_id=account["_id"], client=client, method="eds"
     )
+    proven_by_sign_in(deps, account, "eds", client)
     return open_session(deps, account, "eds", client)
 
 
