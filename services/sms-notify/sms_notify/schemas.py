@@ -335,8 +335,23 @@ class ConversationInput(Schema):
         unknown = EXCLUDE
 
     teacher_account_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    student_iin = fields.String(
+        load_default=None,
+        metadata={
+            "description": "Which of my children it is about; else the first the teacher teaches"
+        },
+    )
     subject = fields.String(load_default=None, validate=validate.Length(max=SUBJECT_MAX))
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+
+    @validates("student_iin")
+    def _iin(self, value, **_kw):
+        if value is None:
+            return
+        try:
+            parse_iin(value)
+        except IINError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class MessageInput(Schema):
@@ -358,6 +373,7 @@ class ConversationView(Schema):
     subject = fields.String(allow_none=True)
     parent = fields.Nested(Party)
     teacher = fields.Nested(Party)
+    child_name = fields.String(allow_none=True, metadata={"description": "Whose child it is about"})
     created_at = fields.DateTime()
     last_message_at = fields.DateTime()
     unread = fields.Integer(metadata={"description": "Messages from the other side not read"})

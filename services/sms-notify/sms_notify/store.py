@@ -49,7 +49,16 @@ The other collections::
                           adapter, payment_id, redirect_url, status new|pending|paid|declined,
                           reason, created_at, updated_at, paid_at}: credited only when the
                           payment provider's signed callback says paid (PAYMENTS.md)
-    conversations        {_id, parent_id, teacher_id, subject, created_at, last_message_at,
+    teaching_links       where a child learns, from the events (usecases/teaching.py):
+                          {_id: "school|<student iin>", kind school, student_iin, student_name,
+                          organization_id (school_id), class_name, teacher_ids (named by the
+                          journal), active, version (the newest event's occurred_at)} or
+                          {_id: "kindergarten|<application id>", kind kindergarten,
+                          parent_account_id, child_iin_masked, child_first_name,
+                          organization_id (kindergarten_id), group_id, teacher_ids, active
+                          (false once the child left), version}
+    conversations        {_id, parent_id, teacher_id, subject, link_id (the teaching link it
+                          is about), child_name, created_at, last_message_at,
                           unread: {parent: n, teacher: n}}
     conversation_messages {_id, conversation_id, author_id, author_role, text, attachment,
                           created_at, read_at}
@@ -106,6 +115,7 @@ DIGESTS = "digests"
 BALANCES = "balances"
 LEDGER = "balance_ledger"
 TOP_UPS = "top_ups"
+TEACHING_LINKS = "teaching_links"
 CONVERSATIONS = "conversations"
 CONVERSATION_MESSAGES = "conversation_messages"
 ATTACHMENTS = "attachments"  # a GridFS bucket
@@ -145,6 +155,11 @@ INDEXES = [
     Index(DIGESTS, [("period", 1)], name="digests_of_period"),
     Index(LEDGER, [("account_id", 1), ("_id", -1)], name="ledger_by_account"),
     Index(TOP_UPS, [("account_id", 1), ("created_at", -1)], name="top_ups_by_account"),
+    Index(
+        TEACHING_LINKS,
+        [("kind", 1), ("parent_account_id", 1)],
+        name="kindergarten_links_of_parent",
+    ),
     Index(CONVERSATIONS, [("parent_id", 1), ("_id", -1)], name="conversations_of_parent"),
     Index(CONVERSATIONS, [("teacher_id", 1), ("_id", -1)], name="conversations_of_teacher"),
     Index(

@@ -49,6 +49,8 @@ def add_account(
     language: str = "ru",
     full_name: str = "Айгерим Сейтова",
     active: bool = True,
+    organization_id: str | None = None,
+    **more,
 ) -> str:
     account_id = account_id or uuid.uuid4().hex
     db[accounts.ACCOUNTS].replace_one(
@@ -58,12 +60,13 @@ def add_account(
             "iin": iin,
             "full_name": full_name,
             "roles": list(roles),
-            "organization_id": None,
+            "organization_id": organization_id,
             "phone": phone,
             "email": email,
             "language": language,
             "active": active,
             "notifications_consent": True,
+            **more,
         },
         upsert=True,
     )

@@ -5,22 +5,45 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gridfs
 from notify_school_support import *  # noqa: F403 - fixtures
-from notify_school_support import add_account, key, messages
+from notify_school_support import STUDENT_IIN, add_account, envelope, handle, key, messages
 
-from sms_notify import store
+from sms_notify import journal, store, worker
 from sms_notify.usecases import conversations
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
 
 
-def people(db, minter):
+SCHOOL = "school-17"
+
+
+def journal_names(deps, student_iin=STUDENT_IIN, school=SCHOOL, class_name="7А", **extra):
+    """The school journal's homework for the student: sms-notify learns where the child is."""
+    data = {
+        "homework_id": uuid.uuid4().hex,
+        "student_iin": student_iin,
+        "student_name": "Кенжебаев Дәулет",
+        "school_id": school,
+        "class_name": class_name,
+        "subject": "Математика",
+        "text": "§12",
+        "assigned_at": dt.datetime(2026, 11, 18, 8, 0, tzinfo=dt.UTC),
+        **extra,
+    }
+    binding = {b.name: b for b in worker.journal_bindings(deps)}["journal-homework"]
+    assert handle(deps.db, binding, envelope(journal.HOMEWORK_ASSIGNED, data))
+
+
+def people(db, minter, deps):
+    """The mother of STUDENT_IIN (the registry says so) and a teacher of the school the
+    journal has the child in."""
     parent = add_account(db, full_name="Айгерим Сейтова")
     teacher = add_account(
         db,
@@ -30,7 +53,9 @@ def people(db, minter):
         email="teacher@school.kz",
         full_name="Марат Ахметов",
         language="kk",
+        organization_id=SCHOOL,
     )
+    journal_names(deps)
     return (
         parent,
         teacher,
@@ -44,8 +69,8 @@ def start(client, h, teacher, **over):
     return client.post("/conversations", json={**body, **over}, headers=h)
 
 
-def test_parent_writes_teacher_reads_and_replies(client, db, minter):
-    parent, teacher, ph, th = people(db, minter)
+def test_parent_writes_teacher_reads_and_replies(client, db, minter, deps):
+    parent, teacher, ph, th = people(db, minter, deps)
     r = start(
         client, {**ph, **key()}, teacher, text="Добрый день! Как дела у Дәулета по математике?"
     )
@@ -76,8 +101,8 @@ def test_parent_writes_teacher_reads_and_replies(client, db, minter):
     assert [m["text"] for m in page["items"]] == ["Всё хорошо."] and page["next_cursor"]
 
 
-def test_nobody_else_sees_it(client, db, minter):
-    _parent, teacher, ph, _th = people(db, minter)
+def test_nobody_else_sees_it(client, db, minter, deps):
+    _parent, teacher, ph, _th = people(db, minter, deps)
     conv = start(client, ph, teacher).json["conversation"]
     stranger = minter.headers(add_account(db))
     other_teacher = add_account(db, roles=("teacher",))
@@ -91,8 +116,8 @@ def test_nobody_else_sees_it(client, db, minter):
     assert client.get(f"/conversations/{conv['id']}/messages").status_code == 401
 
 
-def test_only_parents_start_and_only_with_teachers(client, db, minter):
-    _parent, teacher, ph, th = people(db, minter)
+def test_only_parents_start_and_only_with_teachers(client, db, minter, deps):
+    _parent, teacher, ph, th = people(db, minter, deps)
     r = start(client, th, teacher)
     assert r.status_code == 403  # a teacher does not open conversations with parents here
     not_teacher = add_account(db)
@@ -107,8 +132,8 @@ def test_only_parents_start_and_only_with_teachers(client, db, minter):
     assert r.status_code == 400
 
 
-def test_attachment_upload_and_download_only_by_the_two_sides(client, db, minter):
-    _parent, teacher, ph, th = people(db, minter)
+def test_attachment_upload_and_download_only_by_the_two_sides(client, db, minter, deps):
+    _parent, teacher, ph, th = people(db, minter, deps)
     r = client.post(
         "/conversations",
         data={
@@ -152,8 +177,8 @@ def test_attachment_upload_and_download_only_by_the_two_sides(client, db, minter
     assert r.status_code == 201 and r.json["attachment"]["content_type"] == "image/png"
 
 
-def test_attachments_are_checked_by_content(client, db, minter):
-    _parent, teacher, ph, _th = people(db, minter)
+def test_attachments_are_checked_by_content(client, db, minter, deps):
+    _parent, teacher, ph, _th = people(db, minter, deps)
     conv_id = start(client, ph, teacher).json["conversation"]["id"]
     url = f"/conversations/{conv_id}/messages"
 
@@ -183,7 +208,7 @@ def test_attachments_are_checked_by_content(client, db, minter):
 
 
 def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, deps):
-    _parent, teacher, ph, _th = people(db, minter)
+    _parent, teacher, ph, _th = people(db, minter, deps)
     r = client.post(
         "/conversations",
         data={
@@ -206,8 +231,8 @@ def test_orphaned_files_are_swept_but_attached_ones_kept(client, db, minter, dep
     assert str(orphan) not in left
 
 
-def test_multipart_with_an_idempotency_key_stores_one_message(client, db, minter):
-    _parent, teacher, ph, _th = people(db, minter)
+def test_multipart_with_an_idempotency_key_stores_one_message(client, db, minter, deps):
+    _parent, teacher, ph, _th = people(db, minter, deps)
     conv_id = start(client, ph, teacher).json["conversation"]["id"]
     h = {**ph, **key()}
     # A retry sends the very same bytes, boundary included.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from notify_school_support import (
     messages,
 )
 
-from edu_common.kz.iin import make_iin
 from sms_notify import store
 from sms_notify.domain.budgets import Budgets
 
@@ -77,11 +75,12 @@ def test_only_the_registry_parents_may_subscribe(client, db, minter):
     r = client.post("/subscriptions", json=body(), headers=minter.headers(stranger))
     assert r.status_code == 403
     assert r.json["code"] == "not_your_child"
-    # A student the registry does not know: nothing to check against, allowed.
+    # A student the registry does not know links to no parent: refused the same way (issue 10;
+    # it used to be allowed, unchecked), so the answer does not tell who is in the registry.
     r = client.post(
         "/subscriptions", json=body(iin=UNKNOWN_STUDENT), headers=minter.headers(stranger)
     )
-    assert r.status_code == 201, r.json
+    assert r.status_code == 403 and r.json["code"] == "not_your_child", r.json
 
 
 def test_bad_input_names_the_fields(client, db, minter):
@@ -214,12 +213,17 @@ def test_too_many_confirmations_are_refused(client, db, minter):
 
 
 def test_list_is_paginated(client, db, minter):
-    h = minter.headers(add_account(db, iin=STRANGER_IIN))
+    mother = add_account(db)
+    h = minter.headers(mother)
+    # The mother's own phone and four she confirmed (stored as a confirmation leaves them).
+    phones = ["+77010000101"] + [f"+7707000080{i}" for i in range(4)]
+    for p in phones[1:]:
+        db[store.CONFIRMED_PHONES].insert_one(
+            {"_id": f"{mother}|{p}", "account_id": mother, "phone": p}
+        )
     ids = []
-    for i in range(5):
-        # Distinct students unknown to the registry.
-        iin = make_iin(dt.date(2015, 2, 1 + i), "female", 9100)
-        r = client.post("/subscriptions", json=body(iin=iin), headers=h)
+    for p in phones:
+        r = client.post("/subscriptions", json=body(phone=p), headers=h)
         assert r.status_code == 201, r.json
         ids.append(r.json["id"])
     seen, cursor = [], None

@@ -94,7 +94,8 @@ class Conversations(MethodView):
     @blp.doc(**_FORM_DOC)
     @blp.response(201, s.ConversationCreated)
     def post(self):
-        """A parent writes to a teacher (JSON, or multipart with one ``attachment``)."""
+        """A parent writes to a teacher of their child (JSON, or multipart with one
+        ``attachment``): 403 ``not_your_childs_teacher`` for any other teacher."""
         body, upload = _input(s.ConversationInput)
         return conversations.start(
             deps(),
@@ -103,6 +104,7 @@ class Conversations(MethodView):
             body.get("subject"),
             body["text"],
             upload,
+            student_iin=body.get("student_iin"),
         )
 
 
@@ -123,7 +125,8 @@ class ConversationMessages(MethodView):
     @blp.doc(**_FORM_DOC)
     @blp.response(201, s.MessageView)
     def post(self, conversation_id):
-        """Write in a conversation (JSON, or multipart with one ``attachment``)."""
+        """Write in a conversation (JSON, or multipart with one ``attachment``), while the
+        teacher teaches the child: else 403 (``not_your_childs_teacher`` / ``not_your_pupil``)."""
         body, upload = _input(s.MessageInput)
         return conversations.post(deps(), conversation_id, caller_id(), body["text"], upload)
 

@@ -3,6 +3,7 @@ writes with its guards in one transaction. Imports point down only: to domain/, 
 store, settings and deps, and among the use cases only to one listed above it here:
 
     common            reading an event's payload (the bottom)
+    teaching          whose child is whose (the registry), who teaches the child (events)
     outgoing          every message's way out: render, count segments, the rules, store once
     delivery          sending stored messages: claims, retries, dead letters, delivery statuses
     notifications     the events other services publish about a person -> messages

@@ -1,11 +1,16 @@
 """Messages between parents and teachers (seed 004), with one attachment each.
 
-A parent (citizen) starts a conversation with a teacher (an account with role ``teacher`` in
-our copy of identity's accounts); then both write in it. Only the two sides see it: for
-anyone else it does not exist (404). Each new message notifies the other side by e-mail or
-SMS, as their preferences say, with a short preview only. These notices are free: they are
-part of the school's service to the family, not a paid subscription; they are a ``conversation``
-kind, so a person can mute them and quiet hours hold them.
+A parent (citizen) starts a conversation with a teacher of one of their children; then both write
+in it, for as long as the teacher teaches that child. "A teacher of the child" is what the events
+say (``usecases/teaching.py``, ``domain.conversations.teaches``): the teachers the school
+journal names for the child, else a ``teacher`` of the school the journal has the child in; the
+kindergarten group's teachers, else a ``teacher`` of the kindergarten the child is enrolled in.
+The child is the registry's (a school child) or the parent's own enrolment (kindergarten). Only
+the two sides see a conversation: for anyone else it does not exist (404). Each new message
+notifies the other side by e-mail or SMS, as their preferences say, with a short preview
+only. These notices are free: they are part of the school's service to the family, not a paid
+subscription; they are a ``conversation`` kind, so a person can mute them and quiet hours hold
+them.
 
 The documents (``conversations``, ``conversation_messages``, the GridFS bucket
 ``attachments``) are described in store.py. GridFS writes cannot join a transaction: the file
@@ -31,8 +36,17 @@ from edu_common.clock import utcnow
 from edu_common.web.problems import Problem
 from sms_notify import store
 from sms_notify.deps import Deps
-from sms_notify.domain.conversations import PARENT, TEACHER, preview, role_in, safe_name, sniff
-from sms_notify.usecases import outgoing
+from sms_notify.domain.conversations import (
+    PARENT,
+    TEACHER,
+    TEACHER_ROLES,
+    preview,
+    role_in,
+    safe_name,
+    sniff,
+    teaches,
+)
+from sms_notify.usecases import outgoing, teaching
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +103,16 @@ def start(
     subject: str | None,
     text: str,
     upload: Upload | None,
+    student_iin: str | None = None,
 ) -> dict:
-    """A parent writes to a teacher: the new conversation and its first message."""
+    """A parent writes to a teacher of their child: the new conversation and its first message.
+
+    ``student_iin``: which child it is about (else the first of the parent's children the
+    teacher teaches)."""
     parent = accounts.require(deps.db, parent_id)
+    teaching.check_verified(parent)
     teacher = accounts.get(deps.db, teacher_id)
-    if teacher is None or "teacher" not in (teacher.get("roles") or []):
+    if teacher is None or not set(teacher.get("roles") or []) & set(TEACHER_ROLES):
         raise Problem(
             422, "teacher_not_found", "No teacher has this account id.", field="teacher_account_id"
         )
@@ -101,12 +120,24 @@ def start(
         raise Problem(
             422, "same_account", "You cannot write to yourself.", field="teacher_account_id"
         )
+    found = teaching.find_link(deps, parent, teacher, student_iin)
+    if found is None:
+        raise Problem(
+            403,
+            "not_your_childs_teacher",
+            "This teacher does not teach your child (as the school journal or the kindergarten "
+            "has it).",
+            field="teacher_account_id",
+        )
+    link, child_name = found
     now = deps.now()
     conv = {
         "_id": store.sortable_id(now),
         "parent_id": parent_id,
         "teacher_id": teacher_id,
         "subject": (subject or "").strip() or None,
+        "link_id": link["_id"],
+        "child_name": child_name,
         "created_at": now,
         "last_message_at": now,
         "unread": {PARENT: 0, TEACHER: 0},
@@ -121,10 +152,43 @@ def start(
 def post(
     deps: Deps, conversation_id: str, author_id: str, text: str, upload: Upload | None
 ) -> dict:
-    """Either side writes in a conversation."""
+    """Either side writes in a conversation, while the teacher still teaches the child."""
     author = accounts.require(deps.db, author_id)
     conv, role = _member(deps, conversation_id, author_id)
+    _still_teaches(deps, conv, role)
     return message_view(_post(deps, conv, author, role, text, upload))
+
+
+def _still_teaches(deps: Deps, conv: dict, role: str) -> None:
+    """403 when the teacher no longer teaches the conversation's child (moved, left): the
+    parent may not go on writing to them, nor they to the parent."""
+    teacher = accounts.get(deps.db, conv["teacher_id"])
+    link = teaching.link_of(deps, conv.get("link_id"))
+    holds = teacher is not None and link is not None and teaches(teacher, link)
+    if teacher is not None and not holds and not conv.get("link_id"):
+        # A conversation from before links were kept: any child of the parent will do.
+        parent = accounts.get(deps.db, conv["parent_id"])
+        found = teaching.find_link(deps, parent, teacher) if parent else None
+        if found is not None:
+            holds = True
+            deps.db[store.CONVERSATIONS].update_one(
+                {"_id": conv["_id"]},
+                {"$set": {"link_id": found[0]["_id"], "child_name": found[1]}},
+            )
+    if holds:
+        return
+    if role == PARENT:
+        raise Problem(
+            403,
+            "not_your_childs_teacher",
+            "This teacher no longer teaches your child: the conversation can be read, not "
+            "continued.",
+        )
+    raise Problem(
+        403,
+        "not_your_pupil",
+        "You no longer teach this child: the conversation can be read, not continued.",
+    )
 
 
 def _post(
@@ -299,6 +363,7 @@ def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
         "subject": conv.get("subject"),
         "parent": {"account_id": conv["parent_id"], "name": names.get(conv["parent_id"])},
         "teacher": {"account_id": conv["teacher_id"], "name": names.get(conv["teacher_id"])},
+        "child_name": conv.get("child_name"),
         "created_at": conv["created_at"],
         "last_message_at": conv.get("last_message_at"),
         "unread": int((conv.get("unread") or {}).get(role, 0)),

@@ -17,6 +17,7 @@ from sms_notify import store
 from sms_notify.deps import Deps
 from sms_notify.domain import digest
 from sms_notify.journal import GradeRecorded
+from sms_notify.usecases import teaching
 from sms_notify.usecases.common import payload
 from sms_notify.usecases.subscriptions import first_name, send_paid
 
@@ -30,6 +31,7 @@ def schedule(deps: Deps) -> digest.Schedule:
 
 def on_grade_recorded(deps: Deps, envelope: Envelope, ctx: HandlerContext) -> None:
     data = payload(GradeRecorded, envelope)
+    teaching.note_journal(deps, ctx.session, data, envelope)
     now = deps.now()
     period = schedule(deps).period_for(data["recorded_at"], now)
     version = envelope.occurred_at

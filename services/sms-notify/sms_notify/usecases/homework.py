@@ -7,6 +7,7 @@ from edu_common.envelope import Envelope
 from sms_notify import store
 from sms_notify.deps import Deps
 from sms_notify.journal import HomeworkAssigned
+from sms_notify.usecases import teaching
 from sms_notify.usecases.common import payload
 from sms_notify.usecases.subscriptions import first_name, payers, send_paid
 
@@ -15,6 +16,7 @@ HOMEWORK_PREVIEW = 120  # characters of the homework text in the SMS: every segm
 
 def on_homework_assigned(deps: Deps, envelope: Envelope, ctx: HandlerContext) -> None:
     data = payload(HomeworkAssigned, envelope)
+    teaching.note_journal(deps, ctx.session, data, envelope)
     subs = (
         deps.db[store.SUBSCRIPTIONS]
         .find({"student_iin": data["student_iin"], "kinds": "homework"}, session=ctx.session)

@@ -21,7 +21,7 @@ from edu_common.envelope import Envelope, EventType
 from sms_notify import events, store, templates
 from sms_notify.deps import Deps
 from sms_notify.events import CodeRequested
-from sms_notify.usecases import delivery, outgoing
+from sms_notify.usecases import delivery, outgoing, teaching
 from sms_notify.usecases.common import payload
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,8 @@ class Route:
     urgent: bool = False  # codes and security: never held, never muted, every contact
     paid: bool = False  # paid routes need a charge (the prepaid balance); none of these is
     params: Callable[[dict], dict] | None = None  # extra template values from the payload
+    # What else the event tells sms-notify, kept in the same transaction (teaching links).
+    keep: Callable[[Deps, object, dict, Envelope], None] | None = None
 
 
 def language_of(account: dict, prefs: dict) -> str:
@@ -239,10 +241,13 @@ ROUTES: list[Route] = [
     Route(events.KG_EXTENDED, "referral", "kg_referral_extended", parent()),
     Route(events.KG_EXPIRED, "referral", "kg_referral_expired", parent()),
     Route(events.KG_DECLINED, "referral", "kg_referral_declined", parent()),
-    Route(events.KG_ENROLLED, "referral", "kg_child_enrolled", parent()),
+    Route(
+        events.KG_ENROLLED, "referral", "kg_child_enrolled", parent(),
+        keep=teaching.note_enrolled,
+    ),
     Route(
         events.KG_LEFT, "referral", "kg_child_left", parent(),
-        params=_words("reason", LEFT_REASON),
+        params=_words("reason", LEFT_REASON), keep=teaching.note_left,
     ),
     Route(events.KG_ESCORT_ADDED, "escort", "kg_escort_added", escort),
     Route(events.KG_ESCORT_REMOVED, "escort", "kg_escort_removed", parent()),
@@ -259,6 +264,8 @@ def on_event(
 ) -> list[outgoing.Enqueued]:
     """One message per recipient and channel; the first attempt right after the commit."""
     data = payload(route.event.schema, envelope)
+    if route.keep is not None:
+        route.keep(deps, ctx.session, data, envelope)
     params = template_values(data, deps.tz)
     if route.params:
         params.update(route.params(data))

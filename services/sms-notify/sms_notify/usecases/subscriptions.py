@@ -1,8 +1,9 @@
 """A parent's paid SMS subscriptions to a student's grades and homework (seed 004).
 
 A parent (a citizen account) subscribes a phone to ``homework`` and/or ``grades_weekly`` for a
-student by IIN. The phone is the account's own, or one the parent confirmed with a code. When
-the population registry knows the student, only a parent of the student may subscribe. What the
+student by IIN. The phone is the account's own, or one the parent confirmed with a code. Only
+an account the population registry lists among the student's parents may subscribe, and only
+a verified one (a cabinet registered with data by hand waits for an operator). What the
 subscribed phones then get: ``homework`` (at once) and ``grades`` (the weekly digest), both sent
 and paid through ``send_paid`` here. ("Subscription" is always this product: the broker's are
 bindings.)
@@ -22,12 +23,11 @@ from pymongo.errors import DuplicateKeyError
 
 from edu_common import accounts, mongo, paging
 from edu_common.kz.iin import mask_iin
-from edu_common.registry import RegistryError, RegistryUnavailable
 from edu_common.web.problems import Problem
 from sms_notify import store
 from sms_notify.deps import Deps
 from sms_notify.domain import budgets as budget_rules
-from sms_notify.usecases import balance, outgoing
+from sms_notify.usecases import balance, outgoing, teaching
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def check_destination(deps: Deps, phone: str, field: str = "phone") -> None:
 def create(deps: Deps, account_id: str, student_iin: str, phone: str, kinds: list[str]) -> dict:
     check_destination(deps, phone)
     account = accounts.require(deps.db, account_id)
-    student = _check_parent(deps, account, student_iin)
+    teaching.check_verified(account)
+    student = teaching.child_of(deps, account, student_iin)
     if phone != account.get("phone") and not deps.db[store.CONFIRMED_PHONES].find_one(
         {"_id": f"{account_id}|{phone}"}
     ):
@@ -62,7 +63,7 @@ def create(deps: Deps, account_id: str, student_iin: str, phone: str, kinds: lis
         "_id": store.sortable_id(now),
         "account_id": account_id,
         "student_iin": student_iin,
-        "student_name": student.name if student else None,
+        "student_name": student.name,
         "phone": phone,
         "kinds": sorted(set(kinds)),
         "created_at": now,
@@ -80,30 +81,6 @@ def create(deps: Deps, account_id: str, student_iin: str, phone: str, kinds: lis
         extra={"subscription_id": doc["_id"], "student": mask_iin(student_iin), "kinds": kinds},
     )
     return doc
-
-
-def _check_parent(deps: Deps, account: dict, student_iin: str):
-    """The student's registry record; 403 when the registry names other parents."""
-    try:
-        student = deps.registry.find_person(student_iin)
-    except RegistryUnavailable:
-        raise Problem(
-            503,
-            "registry_unavailable",
-            "The population registry cannot be reached; try again later.",
-            headers={"Retry-After": "30"},
-        ) from None
-    except RegistryError:
-        log.exception("population registry answered something unexpected")
-        raise Problem(503, "registry_unavailable", headers={"Retry-After": "30"}) from None
-    if student is not None and account.get("iin") not in student.parents:
-        raise Problem(
-            403,
-            "not_your_child",
-            "The population registry does not list you as this student's parent.",
-            field="student_iin",
-        )
-    return student
 
 
 def mine(deps: Deps, account_id: str, *, limit: int, cursor: str | None) -> dict:
