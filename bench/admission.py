@@ -37,7 +37,7 @@ from applicant.domain import allocation as da
 from applicant.domain import campaign as dates
 from applicant.domain.quotas import CATEGORIES
 from applicant.settings import Settings
-from applicant.usecases import allocation
+from applicant.usecases import allocation, results
 from bench.common import Row, background_load, cpu_seconds, markdown_table, secantus, workdir
 from edu_common import mongo
 from edu_common.web.auth import Principal
@@ -115,8 +115,10 @@ def generate(db, settings: Settings, n_apps: int, n_offers: int, seed: int = 11)
              "offer_ids": [f"o{k:05d}" for k in picks],
              "college_ids": list(dict.fromkeys(f"c{k // 10:04d}" for k in picks)),
              "quota_claims": claims, "passed_exams": [], "status": "accepted",
+             "alloc": "",
              "active": True, "accepted_at": ACCEPTED_AT, "created_at": ACCEPTED_AT}
         )  # fmt: skip
+        docs[-1]["alloc"] = results.allocation_key(docs[-1])
         if len(docs) >= BATCH:
             db[store.APPLICATIONS].insert_many(docs, ordered=False)
             docs.clear()

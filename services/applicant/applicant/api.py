@@ -57,9 +57,10 @@ def _upload(extra: dict) -> tuple[dict, Upload]:
     if len(files) != 1 or len(request.files) != 1:
         raise Problem(422, "one_file", "Attach exactly one file, named file.", field="file")
     form = {k: v for k, v in request.form.items() if k in extra}
-    unknown = sorted(set(request.form) - set(extra))
+    unknown = [k for k in request.form if k not in extra]
     if unknown:
-        raise Problem(422, "validation_failed", "Unknown form field.", field=unknown[0])
+        name = str(unknown[0] or "")[:100] or "form"
+        raise Problem(422, "validation_failed", "Unknown form field.", field=name)
     f = files[0]
     return form, Upload(f.filename or "file", f.mimetype or "", f.read())
 

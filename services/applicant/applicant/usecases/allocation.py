@@ -39,7 +39,7 @@ ANNOUNCE_FIELDS = {
     "applicant_account_id": 1, "applicant_iin": 1, "campaign_id": 1, "region_id": 1, "year": 1,
     "base_education": 1, "score": 1, "offer_ids": 1, "quota_claims": 1, "accepted_at": 1,
 }  # fmt: skip
-PARTICIPANT_FIELDS = {"score": 1, "tie": 1, "offer_ids": 1, "quota_claims": 1, "passed_exams": 1}
+PARTICIPANT_FIELDS = {"alloc": 1}
 
 
 def run_view(run: dict) -> dict:
@@ -203,16 +203,16 @@ def participants(deps: Deps, run: dict, creative: set[str]) -> list[da.Applicant
         batch_size=READ_BATCH,
     )
     for app in cursor:
-        passed = set(app.get("passed_exams") or [])
-        choices = tuple(o for o in app["offer_ids"] if o not in creative or o in passed)
+        score, tie, offer_ids, claims, passed = results.parse_key(app["alloc"])
+        choices = tuple(o for o in offer_ids if o not in creative or o in passed)
         held = prev.get(app["_id"])
         out.append(
             da.Applicant(
                 id=app["_id"],
-                score=app["score"],
-                tie=app.get("tie") or "",
+                score=score,
+                tie=tie,
                 choices=choices,
-                claims=frozenset(app.get("quota_claims") or ()),
+                claims=frozenset(claims),
                 guaranteed=held[0] if held else None,
             )
         )

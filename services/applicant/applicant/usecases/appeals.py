@@ -132,6 +132,7 @@ def decide(deps: Deps, p: Principal, appeal_id: str, body: dict) -> dict:
                 session=session,
             )  # fmt: skip
             app["score"] = new_score
+            results.refresh_key(deps, app["_id"], session)
         outbox.emit(
             deps.db,
             session,

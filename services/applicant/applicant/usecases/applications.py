@@ -369,6 +369,7 @@ def update(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
         if not done.matched_count:
             raise Problem(409, "application_changed", "The application changed meanwhile.")
         app.update(changes)
+        results.refresh_key(deps, app_id)
     return view(deps, app)
 
 
@@ -451,6 +452,7 @@ def submit(deps: Deps, p: Principal, app_id: str) -> dict:
             "tie": f"{first.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}",
         }
         deps.db[store.APPLICATIONS].update_one({"_id": app_id}, {"$set": changes}, session=session)
+        results.refresh_key(deps, app_id, session)
         offers = {
             o["_id"]: o
             for o in deps.db[store.OFFERS].find(
@@ -531,4 +533,5 @@ def record_exam(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
     deps.db[store.APPLICATIONS].update_one(
         {"_id": app_id}, {op: {"passed_exams": body["offer_id"]}}
     )
+    results.refresh_key(deps, app_id)
     return view(deps, deps.db[store.APPLICATIONS].find_one({"_id": app_id}))

@@ -12,7 +12,7 @@ from applicant import events, store
 from applicant.adapters.files import Upload, check
 from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
-from applicant.usecases import applications, common
+from applicant.usecases import applications, common, results
 from edu_common import mongo, outbox
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -130,6 +130,7 @@ def review(deps: Deps, p: Principal, app_id: str, body: dict) -> dict:
         )
         if not done.modified_count:
             raise Problem(409, "not_in_review", "The application changed meanwhile.")
+        results.refresh_key(deps, app_id, session)
         for d in docs:
             returned = d["_id"] in reasons
             deps.db[store.DOCUMENTS].update_one(
