@@ -15,6 +15,7 @@ from notify_school_support import *  # noqa: F403 - fixtures
 from notify_school_support import STUDENT_IIN, add_account, envelope, handle, key, messages
 
 from sms_notify import journal, store, worker
+from sms_notify.domain.budgets import Budgets
 from sms_notify.usecases import conversations
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000
@@ -265,3 +266,19 @@ def test_multipart_with_an_idempotency_key_stores_one_message(client, db, minter
     assert answers[1].headers.get("Idempotent-Replayed") == "true"
     assert db.conversation_messages.count_documents({"conversation_id": conv_id}) == 2
     assert db["attachments.files"].count_documents({}) == 1
+
+
+def test_sms_notices_draw_on_the_writers_budget(client, db, minter, deps):
+    """A parent writing many messages spends their own SMS budget, not the teacher's."""
+    parent, teacher, ph, _th = people(db, minter, deps)
+    db.accounts.update_one({"_id": teacher}, {"$set": {"email": None}})  # notices go by SMS
+    deps.budgets = Budgets(per_account_day=2, platform_hour=1000)
+    conv = start(client, ph, teacher).json["conversation"]["id"]
+    for text in ("Второе", "Третье"):
+        r = client.post(f"/conversations/{conv}/messages", json={"text": text}, headers=ph)
+        assert r.status_code == 201
+    notices = messages(db, kind="conversation", account_id=teacher)
+    assert [n["status"] for n in notices].count(store.OVER_BUDGET) == 1
+    assert {n["budget_account_id"] for n in notices} == {parent}
+    counters = {d["bucket"] for d in db[store.SMS_BUDGETS].find({"bucket": {"$exists": True}})}
+    assert not any(teacher in c for c in counters)

@@ -286,6 +286,9 @@ def _notify(deps: Deps, session, conv: dict, author: dict, role: str, message: d
             "subject": conv.get("subject") or preview(message["text"], 30),
         },
         account_id=other_id,
+        # An SMS notice draws on the writer's budget: whoever writes a lot spends their own,
+        # never the other side's (a parent could otherwise silence a teacher's notices).
+        budget_account_id=author["_id"],
         now=deps.now(),
         conversation_id=conv["_id"],
     )
