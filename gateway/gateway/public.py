@@ -95,6 +95,9 @@ PUBLIC_ROUTES: tuple[Route, ...] = (
     Route("applicant", "GET", "/offers"),
     Route("applicant", "GET", "/offers/{id}"),
     Route("applicant", "GET", "/offers/{id}/ranking"),  # masked IINs only
+    # providers calling back: no token, their HMAC signature over the body is the proof
+    Route("notify", "POST", "/providers/payments/callback"),
+    Route("notify", "POST", "/providers/{id}/delivery-reports"),
     # each service's own API description
     *(
         Route(name, "GET", "/openapi.json")

@@ -142,6 +142,11 @@ def test_public_routes():
                  "contacts/confirm", "email/confirm", "complete"):  # fmt: skip
         route = public.match("identity", "POST", f"/registrations/r-1/{step}")
         assert route.sensitive and route.target_of(f"/registrations/r-1/{step}", b"") == "r-1"
+    # Providers call back without a token: their signature is checked by sms-notify.
+    assert public.match("notify", "POST", "/providers/payments/callback") is not None
+    assert public.match("notify", "POST", "/providers/smsc/delivery-reports") is not None
+    assert public.match("notify", "GET", "/providers/payments/callback") is None
+    assert public.match("notify", "POST", "/balance/top-ups") is None
 
 
 def test_sensitive_routes_name_their_target():
