@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 import requests
@@ -39,18 +40,26 @@ def settings(inbox, mongo_url, amqp_url) -> Settings:
 
 
 @pytest.fixture
-def worker(settings, mongo_db, amqp_url, wait_until, make_deps, h):
+def clock(h):
+    """Time that runs from a Monday noon, for the consumer and the sweep alike (leases and
+    back-offs are compared across the two)."""
+    started = time.monotonic()
+    return lambda: h.NOON + dt.timedelta(seconds=time.monotonic() - started)
+
+
+@pytest.fixture
+def worker(settings, mongo_db, amqp_url, wait_until, make_deps, h, clock):
     """The consumer and the delivery sweep, as the worker process runs them, on a Monday noon
     (at night by the wall clock, quiet hours would hold every message till the morning)."""
     mongo.ensure_indexes(mongo_db, [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES])
     channels = build_channels(settings)
-    deps = make_deps(mongo_db, settings=settings, channels=channels, clock=h.Clock(h.NOON))
+    deps = make_deps(mongo_db, settings=settings, channels=channels, clock=clock)
     w = consumer.Worker("sms-notify", mongo_db, amqp_url, notification_bindings(deps))
     stop = threading.Event()
 
     def sweep():
         while not stop.wait(0.2):
-            delivery.sweep(mongo_db, channels)
+            delivery.sweep(mongo_db, channels, clock=clock)
 
     threads = [threading.Thread(target=w.run, daemon=True), threading.Thread(target=sweep)]
     for t in threads:
@@ -152,7 +161,7 @@ def test_when_smsc_fails_mobizon_takes_the_sms(worker, inbox, mongo_db, amqp_url
 
 
 def test_both_providers_down_then_back_sends_once_through_the_sweep(
-    worker, inbox, mongo_db, amqp_url, wait_until
+    worker, clock, inbox, mongo_db, amqp_url, wait_until
 ):
     phone = "+77015550003"
     synced(mongo_db, amqp_url, wait_until, phone)
@@ -168,9 +177,7 @@ def test_both_providers_down_then_back_sends_once_through_the_sweep(
     doc = wait_until(retried, message="the first attempt failing on both")
     assert "smsc: SMSC HTTP 500; mobizon: Mobizon HTTP 500" in doc["last_error"]
     # The back-off is 5 s: bring the retry forward instead of waiting for it.
-    mongo_db[store.MESSAGES].update_one(
-        {"_id": doc["_id"]}, {"$set": {"next_attempt_at": dt.datetime.now(dt.UTC)}}
-    )
+    mongo_db[store.MESSAGES].update_one({"_id": doc["_id"]}, {"$set": {"next_attempt_at": clock()}})
     [sms] = wait_until(lambda: sms_in(inbox, phone), message="the SMS after the outage")
     assert sms["provider"] == "smsc"
     wait_until(
