@@ -14,7 +14,6 @@ from pathlib import Path
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from applicant import events as applicant_events
 from edu_common.contracts import catalogue as contract_catalogue
 from edu_common.envelope import PUBLIC, EnvelopeSchema, EventType
 
@@ -23,8 +22,7 @@ OUT = ROOT / "docs" / "events"
 
 
 def all_events() -> list[EventType]:
-    # applicant's contracts are in applicant/events.py until they move to edu_common.contracts.
-    return [*contract_catalogue.PUBLISHED, *applicant_events.ALL]
+    return list(contract_catalogue.PUBLISHED)
 
 
 def _schemas(events: list[EventType]) -> dict:

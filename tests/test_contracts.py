@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from applicant.domain import lifecycle, services
+from applicant.domain.campaign import TRACKS
+from applicant.domain.quotas import CATEGORIES, POOLS
+from edu_common.contracts import applicant as contract
 from edu_common.contracts import catalogue
 from edu_common.envelope import INTERNAL, PUBLIC
 from kindergarten import app as kindergarten_app
@@ -65,3 +69,13 @@ def test_contracts_read_tolerantly():
     event = catalogue.by_routing_key()[("identity.events", "identity.password.changed.v1")]
     data = {"account_id": "a-1", "reason": "change", "sessions_ended": 1, "added_later": True}
     assert "added_later" not in event.schema().load(data)
+
+
+def test_applicants_wire_vocabulary_is_its_domains():
+    assert contract.TRACKS == TRACKS
+    assert contract.QUOTA_CATEGORIES == CATEGORIES and contract.POOLS == POOLS
+    assert contract.DOCUMENT_KINDS == lifecycle.DOCUMENT_KINDS
+    assert tuple(lifecycle.REQUEST_STATUSES) == contract.REQUEST_STATUSES
+    assert tuple(services.TYPES) == contract.REQUEST_TYPES
+    assert contract.DECLINE_REASONS == (lifecycle.DECLINED_BY_APPLICANT, lifecycle.DECLINED_LAPSED)
+    assert contract.APPEAL_DECISIONS == (lifecycle.APPEAL_GRANTED, lifecycle.APPEAL_REJECTED)

@@ -4,10 +4,10 @@ the contract tests check every consumed routing key against ``ALL``."""
 
 from __future__ import annotations
 
-from edu_common.contracts import identity, journal, kindergarten
+from edu_common.contracts import applicant, identity, journal, kindergarten
 from edu_common.envelope import EventType
 
-PUBLISHED: list[EventType] = [*identity.ALL, *kindergarten.ALL]
+PUBLISHED: list[EventType] = [*identity.ALL, *kindergarten.ALL, *applicant.ALL]
 EXTERNAL: list[EventType] = [*journal.ALL]
 ALL: list[EventType] = [*PUBLISHED, *EXTERNAL]
 
