@@ -197,7 +197,7 @@ def plan(amqp_url: str, paths: dict) -> list[Proc]:
             [str(VENV_BIN / "gunicorn"), "--config", "python:gateway.gunicorn_conf",
              "gateway.server:runner"],
             env={**common, "PORT": str(GATEWAY_PORT), "PROMETHEUS_MULTIPROC_DIR": str(prom),
-                 "GATEWAY_BODY_LIMITS": "notify=6291456"},  # attachments to teachers
+                 "GATEWAY_BODY_LIMITS": "notify=6291456;applicant=6291456"},  # uploads
             ready_url=f"http://127.0.0.1:{GATEWAY_PORT}/healthz",
             stage=3,
         )
