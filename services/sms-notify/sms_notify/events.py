@@ -3,7 +3,7 @@ their publishers use too, so the two sides cannot drift. Contract schemas read t
 fields a publisher adds within a version are ignored, so adding one never parks our messages.
 """
 
-from edu_common.contracts import identity, kindergarten
+from edu_common.contracts import applicant, identity, kindergarten
 from edu_common.contracts.identity import (
     CODE_PURPOSES,
     E164,
@@ -32,6 +32,18 @@ KG_ESCORT_ADDED = kindergarten.ESCORT_ADDED
 KG_ESCORT_REMOVED = kindergarten.ESCORT_REMOVED
 KG_ATTENDANCE = kindergarten.ATTENDANCE_MARKED
 
+AP_SUBMITTED = applicant.SUBMITTED
+AP_DOCUMENTS_RETURNED = applicant.DOCUMENTS_RETURNED
+AP_ACCEPTED = applicant.ACCEPTED
+AP_ALLOCATED = applicant.ALLOCATED
+AP_NOT_ALLOCATED = applicant.NOT_ALLOCATED
+AP_ENROLLED = applicant.ENROLLED
+AP_DECLINED = applicant.DECLINED
+AP_WITHDRAWN = applicant.WITHDRAWN
+AP_APPEAL_DECIDED = applicant.APPEAL_DECIDED
+AP_REQUEST_STATUS = applicant.REQUEST_STATUS_CHANGED
+AP_REQUEST_OVERDUE = applicant.REQUEST_OVERDUE
+
 CONSUMED = [
     CODE_REQUESTED,
     PASSWORD_CHANGED,
@@ -52,6 +64,7 @@ CONSUMED = [
     KG_ESCORT_ADDED,
     KG_ESCORT_REMOVED,
     KG_ATTENDANCE,
+    *applicant.ALL,
 ]
 PUBLISHED: list[EventType] = []  # sms-notify tells people, not services
 EXCHANGES = sorted({e.exchange for e in PUBLISHED})

@@ -200,3 +200,33 @@ def test_the_adapters_and_the_dev_inbox_agree_on_sending_and_statuses(inbox):
     with pytest.raises(TransientError):
         mobizon.send(sms)
     mobizon.send(sms)  # the fault was for one call only
+
+
+def submitted(account_id: str) -> dict:
+    return envelope(
+        events.AP_SUBMITTED,
+        {
+            "applicant_account_id": account_id, "applicant_iin_masked": "********4107",
+            "application_id": "app-1", "campaign_id": "kostanay-2027", "region_id": "kostanay",
+            "year": 2027, "base_education": "after_9",
+            "choices": [{"offer_id": "o-1", "college_id": "c-1", "specialty_code": "0101000"}],
+            "quota_claims": [], "certificate_average": 4.6,
+            "submitted_at": "2027-07-01T08:00:00+00:00", "resubmission": False,
+        },
+    )  # fmt: skip
+
+
+def test_an_application_submitted_reaches_the_applicant_once(
+    worker, inbox, mongo_db, amqp_url, wait_until
+):
+    phone = "+77015550007"
+    synced(mongo_db, amqp_url, wait_until, phone)  # the account PARENT is the applicant here
+    event = submitted(PARENT)
+    publish(amqp_url, events.AP_SUBMITTED, event, event)  # delivered twice
+    marker = queue_moved(3)
+    publish(amqp_url, events.KG_QUEUE_CHANGED, marker)
+
+    wait_until(lambda: len(sms_in(inbox, phone)) >= 2, message="the SMS and the marker")
+    bodies = [m["body"] for m in sms_in(inbox, phone)]
+    assert bodies[0] == "Заявление в колледж на рассмотрении. Статус — в личном кабинете."
+    assert len(bodies) == 2, bodies  # the redelivered submission sent nothing more

@@ -4,7 +4,7 @@ Codes have their own handler (their secret is kept apart). Every other event goe
 generic path driven by ``ROUTES``: event type -> kind, urgency, recipients, template, paid.
 Adding an event is one entry (and its templates): e.g. when applicant publishes
 ``applicant.application.status_changed.v1``, add its schema to ``events.py`` and
-``Route(events.APPLICANT_STATUS, "application", "applicant_status", parent("account_id"))``.
+``Route(events.AP_SUBMITTED, "application", "ap_submitted", parent("applicant_account_id"))``.
 """
 
 from __future__ import annotations
@@ -222,6 +222,68 @@ STAGE = {
     "enrol": {"kk": "қабылдау", "ru": "зачисления", "en": "enrolment"},
 }
 
+DECLINE_REASON = {
+    "declined": {
+        "kk": "орыннан бас тарттыңыз",
+        "ru": "вы отказались от места",
+        "en": "you declined the seat",
+    },
+    "lapsed": {
+        "kk": "орын жойылды, мерзімінде расталмады",
+        "ru": "место аннулировано: зачисление не подтверждено в срок",
+        "en": "the seat lapsed: enrolment was not confirmed in time",
+    },
+}
+APPEAL_DECISION = {
+    "granted": {"kk": "қанағаттандырылды", "ru": "удовлетворена", "en": "granted"},
+    "rejected": {"kk": "қанағаттандырылмады", "ru": "отклонена", "en": "rejected"},
+}
+REQUEST_TYPE = {
+    "enrolment": {"kk": "колледжге қабылдау", "ru": "приём в колледж", "en": "enrolment"},
+    "appeal": {"kk": "апелляция", "ru": "апелляция", "en": "appeal"},
+    "dormitory": {"kk": "жатақхана", "ru": "общежитие", "en": "dormitory place"},
+    "free_meals": {"kk": "тегін тамақ", "ru": "бесплатное питание", "en": "free meals"},
+    "academic_leave": {
+        "kk": "академиялық демалыс",
+        "ru": "академический отпуск",
+        "en": "academic leave",
+    },
+    "return_from_academic_leave": {
+        "kk": "академиялық демалыстан оралу",
+        "ru": "выход из академического отпуска",
+        "en": "return from academic leave",
+    },
+    "transfer_reinstatement": {
+        "kk": "ауыстыру және қалпына келтіру",
+        "ru": "перевод и восстановление",
+        "en": "transfer and reinstatement",
+    },
+    "document_duplicate": {
+        "kk": "құжат телнұсқасы",
+        "ru": "дубликат документа",
+        "en": "document duplicate",
+    },
+    "incomplete_studies_certificate": {
+        "kk": "оқуды аяқтамағандарға анықтама",
+        "ru": "справка не завершившим обучение",
+        "en": "certificate of incomplete studies",
+    },
+}
+REQUEST_STATUS = {
+    "submitted": {"kk": "қабылданды", "ru": "подана", "en": "submitted"},
+    "in_review": {"kk": "қаралуда", "ru": "на рассмотрении", "en": "in review"},
+    "approved": {"kk": "мақұлданды", "ru": "одобрена", "en": "approved"},
+    "refused": {"kk": "бас тартылды", "ru": "отказано", "en": "refused"},
+    "done": {"kk": "орындалды", "ru": "исполнена", "en": "done"},
+}
+
+
+def _request_words(data: dict) -> dict:
+    return {**_words("type", REQUEST_TYPE)(data), **_words("status", REQUEST_STATUS)(data)}
+
+
+applicant = parent("applicant_account_id")
+
 ROUTES: list[Route] = [
     Route(events.PASSWORD_CHANGED, "security", "password_changed", parent("account_id"), True),
     Route(events.ACCOUNT_LOCKED, "security", "account_locked", parent("account_id"), True),
@@ -254,6 +316,29 @@ ROUTES: list[Route] = [
     Route(
         events.KG_ATTENDANCE, "attendance", "kg_attendance_marked", parent(),
         params=_words("direction", DIRECTION),
+    ),
+    Route(events.AP_SUBMITTED, "application", "ap_submitted", applicant),
+    Route(events.AP_DOCUMENTS_RETURNED, "application", "ap_documents_returned", applicant),
+    Route(events.AP_ACCEPTED, "application", "ap_accepted", applicant),
+    Route(events.AP_ALLOCATED, "application", "ap_allocated", applicant),
+    Route(events.AP_NOT_ALLOCATED, "application", "ap_not_allocated", applicant),
+    Route(events.AP_ENROLLED, "application", "ap_enrolled", applicant),
+    Route(
+        events.AP_DECLINED, "application", "ap_declined", applicant,
+        params=_words("reason", DECLINE_REASON),
+    ),
+    Route(events.AP_WITHDRAWN, "application", "ap_withdrawn", applicant),
+    Route(
+        events.AP_APPEAL_DECIDED, "application", "ap_appeal_decided", applicant,
+        params=_words("decision", APPEAL_DECISION),
+    ),
+    Route(
+        events.AP_REQUEST_STATUS, "application", "ap_request_status", applicant,
+        params=_request_words,
+    ),
+    Route(
+        events.AP_REQUEST_OVERDUE, "application", "ap_request_overdue", applicant,
+        params=_request_words,
     ),
 ]  # fmt: skip
 BY_TYPE = {r.event.routing_key: r for r in ROUTES}
