@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pika
 import pytest
+import requests
 
 from applicant import app as applicant_app
 from applicant import store
@@ -77,7 +78,7 @@ def listener(amqp_url):
 
 
 @pytest.fixture
-def worker_process(mongo_url, amqp_url, tmp_path):
+def worker_process(mongo_url, amqp_url, tmp_path, unused_port, wait_until):
     database = f"apw_{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -86,13 +87,21 @@ def worker_process(mongo_url, amqp_url, tmp_path):
         "AMQP_URL": amqp_url,
         "POPULATION_REGISTRY_URL": str(ROOT / "dev" / "population.json"),
         "APPLICANT_ALLOCATION_POLL_SECONDS": "1",
-        "WORKER_PORT": "0",
+        "WORKER_PORT": str(unused_port),
         "LOG_LEVEL": "WARNING",
     }
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "applicant.worker"], env=env, stdout=log, stderr=log, cwd=ROOT
     )
+
+    def ready() -> bool:  # its queues are bound and consumed, not merely declared
+        try:
+            return requests.get(f"http://127.0.0.1:{unused_port}/readyz", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    wait_until(ready, timeout=90, interval=0.2, message="the worker ready")
     yield database
     proc.terminate()
     try:
@@ -133,7 +142,7 @@ def test_submission_reaches_the_broker_once_and_a_wave_is_run_and_announced(
              "organization_id": None, "phone": "+77010000003", "email": None,
              "language": "kk", "active": True, "notifications_consent": True},
         )  # fmt: skip
-        wait_until(lambda: accounts.get(db, "acc-timur") is not None, timeout=30,
+        wait_until(lambda: accounts.get(db, "acc-timur") is not None, timeout=60,
                    message="the accounts copy from identity's event")  # fmt: skip
 
         settings = Settings(mongo_url=mongo_url, database=database, amqp_url=amqp_url)
