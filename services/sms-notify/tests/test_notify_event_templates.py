@@ -38,6 +38,18 @@ SAMPLE = {
     "escort_iin_masked": "********1111",
     "direction": "in",
     "at": AT,
+    # applicant's (its own test, test_notify_applicant_routes.py, renders each with its fields)
+    "applicant_iin_masked": "********4107",
+    "college_name_kk": "Қостанай жоғары колледжі",
+    "college_name_ru": "Костанайский высший колледж",
+    "specialty_code": "0101000",
+    "specialty_name_kk": "Мектепке дейінгі тәрбие",
+    "specialty_name_ru": "Дошкольное воспитание",
+    "wave": 1,
+    "certificate_average": 4.6,
+    "appeal_by": AT,
+    "type": "dormitory",
+    "status": "in_review",
 }
 
 

@@ -8,7 +8,8 @@ KINDS = (
     "referral",  # kindergarten referrals and enrolment
     "escort",  # escorts added or removed
     "attendance",  # the child marked in or out
-    "application",  # applicant's status changes (none published yet)
+    "application",  # applicant: a college application's status changes
+    "student_request",  # applicant: a student's requests to a college (status, overdue)
     "grades_weekly",  # subscriptions (seed 004)
     "homework",
     "balance",  # prepaid balance: top-ups, ran out

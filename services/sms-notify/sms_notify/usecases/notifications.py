@@ -2,8 +2,7 @@
 
 Codes have their own handler (their secret is kept apart). Every other event goes through one
 generic path driven by ``ROUTES``: event type -> kind, urgency, recipients, template, paid.
-Adding an event is one entry (and its templates): e.g. when applicant publishes
-``applicant.application.status_changed.v1``, add its schema to ``events.py`` and
+Adding an event is one entry (and its templates): its contract in ``events.py`` and e.g.
 ``Route(events.AP_SUBMITTED, "application", "ap_submitted", parent("applicant_account_id"))``.
 """
 
@@ -13,7 +12,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from edu_common import accounts
 from edu_common.consumer import HandlerContext
@@ -112,6 +111,8 @@ class Recipient:
     # Already read while resolving: passed on so enqueue need not read them again.
     prefs: dict | None = field(default=None, compare=False, repr=False)
     account: dict | None = field(default=None, compare=False, repr=False)
+    # Another template than the route's for this recipient (a request overdue: the officers').
+    template: str | None = None
 
 
 Resolver = Callable[[Deps, HandlerContext, dict, bool], list[Recipient]]
@@ -146,11 +147,44 @@ def contacts(deps: Deps, ctx: HandlerContext, account_id: str, urgent: bool) -> 
         wanted = [c for c in ("sms", "email") if address[c]] or ["sms"]
     else:
         wanted = prefs.get("channels") or (["sms"] if address["sms"] else ["email"])
-    return [Recipient(address[c], c, language, account_id, prefs, account) for c in wanted]
+    return [
+        Recipient(address[c], c, language, account_id, prefs=prefs, account=account) for c in wanted
+    ]
 
 
 def parent(field: str = "parent_account_id") -> Resolver:
     return lambda deps, ctx, data, urgent: contacts(deps, ctx, data[field], urgent)
+
+
+OFFICER_ROLE = "college_officer"
+
+
+def with_officers(field: str, template: str) -> Resolver:
+    """The person in ``field``, and the officers of the event's college (accounts copy: role
+    ``college_officer``, ``organization_id`` the event's ``college_id``), who get ``template``.
+    """
+
+    def resolve(deps: Deps, ctx: HandlerContext, data: dict, urgent: bool) -> list[Recipient]:
+        found = deps.db[accounts.ACCOUNTS].find(
+            {
+                "roles": OFFICER_ROLE,
+                "organization_id": data["college_id"],
+                "active": {"$ne": False},
+            },
+            {"_id": 1},
+            session=ctx.session,
+        )
+        officers = sorted(doc["_id"] for doc in found if doc["_id"] != data[field])
+        return [
+            *contacts(deps, ctx, data[field], urgent),
+            *(
+                replace(r, template=template)
+                for officer in officers
+                for r in contacts(deps, ctx, officer, urgent)
+            ),
+        ]
+
+    return resolve
 
 
 def escort(deps: Deps, ctx: HandlerContext, data: dict, urgent: bool) -> list[Recipient]:
@@ -333,11 +367,12 @@ ROUTES: list[Route] = [
         params=_words("decision", APPEAL_DECISION),
     ),
     Route(
-        events.AP_REQUEST_STATUS, "application", "ap_request_status", applicant,
+        events.AP_REQUEST_STATUS, "student_request", "ap_request_status", applicant,
         params=_request_words,
     ),
     Route(
-        events.AP_REQUEST_OVERDUE, "application", "ap_request_overdue", applicant,
+        events.AP_REQUEST_OVERDUE, "student_request", "ap_request_overdue",
+        with_officers("applicant_account_id", "ap_request_overdue_officer"),
         params=_request_words,
     ),
 ]  # fmt: skip
@@ -365,7 +400,7 @@ def on_event(
             to=r.to,
             channel=r.channel,
             language=r.language,
-            template=route.template,
+            template=r.template or route.template,
             params=params,
             account_id=r.account_id,
             urgent=route.urgent,
