@@ -95,7 +95,7 @@ def test_dates_are_local_and_codes_are_words():
         "воспитание. Подтвердите зачисление до 20.08.2027 18:00."
     )
     lapsed = rendered(applicant.DECLINED, "ap_declined", "sms", "kk").body
-    assert "мерзімінде расталмады" in lapsed
+    assert lapsed == "Қостанай жоғары колледжі орны жойылды: мерзімінде расталмады."
     officer = rendered(applicant.REQUEST_OVERDUE, "ap_request_overdue_officer", "sms", "ru")
     assert officer.body == "Просрочена заявка «общежитие» (********4107), срок 20.08.2027 18:00."
 

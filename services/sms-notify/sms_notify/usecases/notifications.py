@@ -256,16 +256,16 @@ STAGE = {
     "enrol": {"kk": "қабылдау", "ru": "зачисления", "en": "enrolment"},
 }
 
-DECLINE_REASON = {
+DECLINE_REASON = {  # after the college's name
     "declined": {
-        "kk": "орыннан бас тарттыңыз",
+        "kk": "орнынан бас тарттыңыз",
         "ru": "вы отказались от места",
         "en": "you declined the seat",
     },
     "lapsed": {
-        "kk": "орын жойылды, мерзімінде расталмады",
-        "ru": "место аннулировано: зачисление не подтверждено в срок",
-        "en": "the seat lapsed: enrolment was not confirmed in time",
+        "kk": "орны жойылды: мерзімінде расталмады",
+        "ru": "место аннулировано, зачисление не подтверждено в срок",
+        "en": "the seat lapsed, enrolment was not confirmed in time",
     },
 }
 APPEAL_DECISION = {
