@@ -8,9 +8,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from applicant.adapters.files import FileStore
-from applicant.domain.calendar import WorkingCalendar
 from applicant.settings import Settings
 from edu_common import deps
+from edu_common.kz.calendar import WorkingCalendar
 from edu_common.registry import PopulationRegistry
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+from edu_common.kz.calendar import BusinessCalendar
 from kindergarten.domain import application, rules
 from kindergarten.domain import queue as q
-from kindergarten.domain.calendar import BusinessCalendar
 from kindergarten.domain.cycle import attempts
 
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kindergarten.domain.calendar import BusinessCalendar
+from edu_common.kz.calendar import BusinessCalendar
 
 
 class Status(StrEnum):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from edu_common.kz.calendar import BusinessCalendar
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import store
 from kindergarten.deps import Deps
-from kindergarten.domain.calendar import BusinessCalendar
 
 ADMIN = "admin"
 STAFF = "kindergarten_staff"

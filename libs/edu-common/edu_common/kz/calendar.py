@@ -1,24 +1,28 @@
-"""Business days and deadlines in Kazakhstan's time. Pure, no I/O.
+"""Business (working) days and deadlines in Kazakhstan's time. Pure, no I/O.
 
 Public holidays come from the ``holidays`` library (Kazakhstan, with its observed/transferred
 days), never a hand-written list. Local time is the service's one time zone (setting TIMEZONE,
 ``Asia/Almaty``): since 1 March 2024 the whole country is UTC+5, and the tz database (tzdata
 2024a and later) knows it; an older tz database would give UTC+6 and put every deadline an hour
 late.
+
+Kindergarten speaks of business days, applicant of working days: the same days, so both names
+are offered (``add_working_days`` is ``add_business_days``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 import holidays
 
 
 class BusinessCalendar:
-    def __init__(self, country: str, zone: dt.tzinfo) -> None:
+    def __init__(self, country: str = "KZ", zone: dt.tzinfo | str = "Asia/Almaty") -> None:
         self.country = country
-        self.zone = zone
+        self.zone = ZoneInfo(zone) if isinstance(zone, str) else zone
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:
@@ -32,6 +36,8 @@ class BusinessCalendar:
 
     def is_business_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and not self.is_holiday(day)
+
+    is_working_day = is_business_day
 
     def end_of_day(self, day: dt.date) -> dt.datetime:
         """The last moment of ``day`` in local time, as an aware UTC datetime."""
@@ -47,6 +53,8 @@ class BusinessCalendar:
                 found += 1
         return day
 
+    add_working_days = add_business_days
+
     def deadline(self, start: dt.datetime, business_days: int) -> dt.datetime:
         """End of the ``business_days``-th business day after the local day of ``start``."""
         return self.end_of_day(self.add_business_days(self.local_date(start), business_days))
@@ -58,3 +66,8 @@ class BusinessCalendar:
         if start_mmdd <= end_mmdd:
             return start_mmdd <= key <= end_mmdd
         return key >= start_mmdd or key <= end_mmdd
+
+
+WorkingCalendar = BusinessCalendar
+
+__all__ = ["BusinessCalendar", "WorkingCalendar"]
