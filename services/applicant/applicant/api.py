@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from applicant import schemas as s
-from applicant.adapters.files import Upload
 from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
 from applicant.domain.quotas import CATEGORIES
@@ -25,6 +24,7 @@ from applicant.usecases import (
     requests,
 )
 from edu_common.config import env_int
+from edu_common.files import Upload
 from edu_common.web import auth
 from edu_common.web.app import body_limit
 from edu_common.web.idempotency import idempotent

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from applicant import api, store
-from applicant.adapters.files import FileStore
 from applicant.deps import Deps
 from applicant.settings import Settings
 from edu_common import accounts, bus, consumer, mongo, outbox
+from edu_common.files import FileStore
 from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
 from edu_common.web.app import create_service_app
@@ -17,7 +17,7 @@ from edu_common.web.auth import JwksKeySource, TokenVerifier
 
 def build_deps(settings: Settings, **overrides) -> Deps:
     db = mongo.database(settings.mongo_url, settings.database)
-    parts = dict(settings=settings, db=db, files=FileStore(db))
+    parts = dict(settings=settings, db=db, files=FileStore(db, store.FILES_BUCKET))
     if "registry" not in overrides:
         parts["registry"] = registry_from_url(settings.registry_url)
     parts.update(overrides)

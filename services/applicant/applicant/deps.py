@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from applicant.adapters.files import FileStore
 from applicant.settings import Settings
 from edu_common import deps
+from edu_common.files import FileStore
 from edu_common.kz.calendar import WorkingCalendar
 from edu_common.registry import PopulationRegistry
 

@@ -41,6 +41,7 @@ CAMPAIGNS = "campaigns"
 OFFERS = "offers"
 APPLICATIONS = "applications"
 DOCUMENTS = "documents"
+FILES_BUCKET = "documents"  # GridFS: the documents' bytes (documents.files, .chunks)
 RUNS = "allocation_runs"
 PLACEMENTS = "placements"
 APPEALS = "appeals"

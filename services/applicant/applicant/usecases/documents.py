@@ -9,11 +9,11 @@ import uuid
 from pymongo.client_session import ClientSession
 
 from applicant import events, store
-from applicant.adapters.files import Upload, check
 from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
 from applicant.usecases import applications, common, results
 from edu_common import mongo, outbox
+from edu_common.files import Upload, check
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 
@@ -167,5 +167,6 @@ def sweep_orphans(deps: Deps, older_than_hours: int = 1) -> int:
     """Files whose record was never written (the process died between the two)."""
     cutoff = deps.now() - dt.timedelta(hours=older_than_hours)
     return deps.files.orphans(
-        cutoff, lambda file_id: deps.db[store.DOCUMENTS].find_one({"file_id": file_id}) is not None
+        cutoff,
+        lambda f: deps.db[store.DOCUMENTS].find_one({"file_id": str(f["_id"])}) is not None,
     )

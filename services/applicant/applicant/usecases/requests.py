@@ -8,12 +8,12 @@ import uuid
 from pymongo.client_session import ClientSession
 
 from applicant import events, store
-from applicant.adapters.files import Upload, check
 from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
 from applicant.domain import services
 from applicant.usecases import common
 from edu_common import mongo, outbox
+from edu_common.files import Upload, check
 from edu_common.kz.iin import mask_iin
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem

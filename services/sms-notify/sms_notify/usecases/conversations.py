@@ -21,18 +21,14 @@ is removed again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from dataclasses import dataclass
 
-import gridfs
-from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 
-from edu_common import accounts, mongo, paging
+from edu_common import accounts, files, mongo, paging
 from edu_common.clock import utcnow
+from edu_common.files import Upload
 from edu_common.web.problems import Problem
 from sms_notify import store
 from sms_notify.deps import Deps
@@ -42,8 +38,6 @@ from sms_notify.domain.conversations import (
     TEACHER_ROLES,
     preview,
     role_in,
-    safe_name,
-    sniff,
     teaches,
 )
 from sms_notify.usecases import outgoing, teaching
@@ -51,41 +45,19 @@ from sms_notify.usecases import outgoing, teaching
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    content_type: str  # as the client declared it
-    data: bytes
-
-
 def check_upload(upload: Upload, max_bytes: int) -> str:
     """The file's real type; 413/415/422 problems name the ``attachment`` field."""
-    if not upload.data:
-        raise Problem(422, "attachment_empty", "The file is empty.", field="attachment")
-    if len(upload.data) > max_bytes:
-        raise Problem(
-            413,
-            "attachment_too_large",
-            f"A file is at most {max_bytes // 1024} KiB.",
-            field="attachment",
-        )
-    real = sniff(upload.data)
-    if real is None:
-        raise Problem(
-            415,
-            "attachment_type_not_allowed",
-            "Only PDF, JPEG and PNG files can be attached.",
-            field="attachment",
-        )
-    declared = (upload.content_type or "").split(";")[0].strip().lower()
-    if declared not in ("", "application/octet-stream", real):
-        raise Problem(
-            415,
-            "attachment_type_mismatch",
-            "The file's content does not match its declared type.",
-            field="attachment",
-        )
-    return real
+    return files.check(
+        upload,
+        max_bytes,
+        field="attachment",
+        code="attachment",
+        not_allowed="Only PDF, JPEG and PNG files can be attached.",
+    )
+
+
+def _attachments(deps: Deps) -> files.FileStore:
+    return files.FileStore(deps.db, store.ATTACHMENTS)
 
 
 def _member(deps: Deps, conversation_id: str, account_id: str) -> tuple[dict, str]:
@@ -215,24 +187,16 @@ def _post(
     file_id = None
     if upload is not None:
         real = check_upload(upload, deps.settings.attachment_max_bytes)
-        name = safe_name(upload.filename)
-        file_id = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS).upload_from_stream(
-            name,
-            upload.data,
-            metadata={
+        message["attachment"] = _attachments(deps).put(
+            upload,
+            real,
+            {
                 "conversation_id": conv["_id"],
                 "message_id": message["_id"],
-                "content_type": real,
                 "uploader": author["_id"],
-                "sha256": hashlib.sha256(upload.data).hexdigest(),
             },
         )
-        message["attachment"] = {
-            "file_id": str(file_id),
-            "filename": name,
-            "content_type": real,
-            "size": len(upload.data),
-        }
+        file_id = message["attachment"]["file_id"]
     other_role = TEACHER if role == PARENT else PARENT
 
     def work(session: ClientSession) -> None:
@@ -250,7 +214,7 @@ def _post(
         mongo.in_transaction(deps.db, work)
     except BaseException:
         if file_id is not None:
-            gridfs.GridFSBucket(deps.db, store.ATTACHMENTS).delete(file_id)
+            _attachments(deps).delete(file_id)
         raise
     return message
 
@@ -344,19 +308,7 @@ def read(
 def attachment(deps: Deps, conversation_id: str, file_id: str, account_id: str):
     """(file name, content type, bytes) of an attachment; 404 for anyone but the two sides."""
     _member(deps, conversation_id, account_id)
-    try:
-        oid = ObjectId(file_id)
-    except (InvalidId, TypeError):
-        raise Problem(404, "not_found") from None
-    bucket = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS)
-    try:
-        stream = bucket.open_download_stream(oid)
-    except gridfs.errors.NoFile:
-        raise Problem(404, "not_found") from None
-    meta = stream.metadata or {}
-    if meta.get("conversation_id") != conversation_id:
-        raise Problem(404, "not_found")
-    return stream.filename, meta.get("content_type", "application/octet-stream"), stream.read()
+    return _attachments(deps).get(file_id, {"conversation_id": conversation_id})
 
 
 def view(conv: dict, me: str, names: dict[str, str | None]) -> dict:
@@ -399,21 +351,16 @@ def sweep_orphans(deps: Deps, older_than: dt.timedelta = dt.timedelta(hours=1)) 
     """
     # GridFS stamps uploadDate with the wall clock, not deps' clock.
     cutoff = utcnow() - older_than
-    bucket = gridfs.GridFSBucket(deps.db, store.ATTACHMENTS)
-    removed = 0
-    for f in deps.db[f"{store.ATTACHMENTS}.files"].find(
-        {"uploadDate": {"$lt": cutoff}}, {"metadata": 1}
-    ):
+
+    def known(f: dict) -> bool:
         message_id = (f.get("metadata") or {}).get("message_id")
-        if message_id and deps.db[store.CONVERSATION_MESSAGES].find_one(
-            {"_id": message_id}, {"_id": 1}
-        ):
-            continue
-        try:
-            bucket.delete(f["_id"])
-            removed += 1
-        except gridfs.errors.NoFile:
-            pass  # another worker removed it
+        return (
+            bool(message_id)
+            and deps.db[store.CONVERSATION_MESSAGES].find_one({"_id": message_id}, {"_id": 1})
+            is not None
+        )
+
+    removed = _attachments(deps).orphans(cutoff, known)
     if removed:
         log.info("orphaned attachments removed", extra={"count": removed})
     return removed
