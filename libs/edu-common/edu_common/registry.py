@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +20,7 @@ from urllib.request import url2pathname
 import requests
 
 from edu_common.kz.iin import is_valid_iin
+from edu_common.web.problems import Problem
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -28,6 +31,29 @@ class RegistryError(Exception):
 
 class RegistryUnavailable(RegistryError):
     """The registry cannot be reached or failed on its side; worth retrying later."""
+
+
+UNAVAILABLE_DETAIL = "The population registry does not answer. Try again later."
+RETRY_AFTER = "30"
+
+
+@contextmanager
+def answering(
+    catch: type[Exception] | tuple[type[Exception], ...] = RegistryUnavailable,
+) -> Iterator[None]:
+    """Turn a registry outage (``catch``: ``RegistryUnavailable`` by default, ``RegistryError``
+    to treat any bad answer alike) inside the block into the 503 ``registry_unavailable``
+    problem with a ``Retry-After``::
+
+        with registry.answering():
+            person = deps.registry.find_person(iin)
+    """
+    try:
+        yield
+    except catch as exc:
+        raise Problem(
+            503, "registry_unavailable", UNAVAILABLE_DETAIL, headers={"Retry-After": RETRY_AFTER}
+        ) from exc
 
 
 @dataclass(frozen=True)

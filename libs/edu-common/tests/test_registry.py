@@ -13,8 +13,10 @@ from edu_common.registry import (
     PopulationRegistry,
     RegistryError,
     RegistryUnavailable,
+    answering,
     registry_from_url,
 )
+from edu_common.web.problems import Problem
 
 MOTHER = "950423451048"
 FATHER = make_iin(dt.date(1990, 1, 15), "male", 1)
@@ -203,3 +205,16 @@ def test_http_registry_connection_refused():
     server.server_close()  # nothing listens on this port any more
     with pytest.raises(RegistryUnavailable):
         HttpRegistry(f"http://127.0.0.1:{port}", timeout=2).find_person(MOTHER)
+
+
+def test_answering_turns_an_outage_into_the_503_problem():
+    with pytest.raises(Problem) as caught, answering():
+        raise RegistryUnavailable("down")
+    assert caught.value.status == 503 and caught.value.code == "registry_unavailable"
+    assert caught.value.headers == {"Retry-After": "30"}
+    with pytest.raises(RegistryError), answering():  # only an outage, unless told
+        raise RegistryError("odd answer")
+    with pytest.raises(Problem), answering(RegistryError):
+        raise RegistryError("odd answer")
+    with answering():
+        pass

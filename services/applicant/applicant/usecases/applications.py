@@ -16,9 +16,8 @@ from applicant.domain import campaign as dates
 from applicant.domain import lifecycle as lc
 from applicant.domain.scores import from_hundredths, to_hundredths
 from applicant.usecases import common, results
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, registry
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
-from edu_common.registry import RegistryUnavailable
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 
@@ -381,15 +380,8 @@ def record_consent(deps: Deps, p: Principal, app_id: str) -> dict:
     account = common.account_of(deps, p)
     if app is None or not account.get("iin"):
         raise common.not_found("application")
-    try:
+    with registry.answering():
         person = deps.registry.find_person(app["applicant_iin"])
-    except RegistryUnavailable:
-        raise Problem(
-            503,
-            "registry_unavailable",
-            "The population registry does not answer. Try again later.",
-            headers={"Retry-After": "30"},
-        ) from None
     if person is None or account["iin"] not in person.parents:
         raise common.not_found("application")
     if app["status"] not in (lc.DRAFT, lc.DOCUMENTS_RETURNED, lc.SUBMITTED):

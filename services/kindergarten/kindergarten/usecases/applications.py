@@ -8,9 +8,8 @@ import uuid
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from edu_common import accounts, mongo, outbox, paging
+from edu_common import accounts, mongo, outbox, paging, registry
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
-from edu_common.registry import RegistryUnavailable
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 from kindergarten import events, store
@@ -46,15 +45,8 @@ def view(deps: Deps, app: dict) -> dict:
 
 # --- applying -----------------------------------------------------------------------------
 def _child_of(deps: Deps, parent_iin: str, child_iin: str):
-    try:
+    with registry.answering():
         children = deps.registry.children_of(parent_iin)
-    except RegistryUnavailable:
-        raise Problem(
-            503,
-            "registry_unavailable",
-            "The population registry does not answer. Try again later.",
-            headers={"Retry-After": "30"},
-        ) from None
     for child in children:
         if child.iin == child_iin:
             return child

@@ -13,7 +13,7 @@ import dataclasses
 
 from pymongo.client_session import ClientSession
 
-from edu_common import accounts, mongo, outbox, paging
+from edu_common import accounts, mongo, outbox, paging, registry
 from edu_common.kz.iin import is_valid_iin, mask_iin
 from edu_common.registry import RegistryError
 from edu_common.web.auth import Principal
@@ -94,16 +94,9 @@ def add_escort(deps: Deps, principal: Principal, child_iin: str, body: dict) -> 
                 field="phone",
             )
         body = {**body, "phone": known["phone"]}
-    try:
+    with registry.answering(RegistryError):
         person = deps.registry.find_person(iin) if is_valid_iin(iin) else None
         phones = tuple(deps.registry.phones_for(iin)) if person else ()
-    except RegistryError as exc:
-        raise Problem(
-            503,
-            "registry_unavailable",
-            "The population registry does not answer; try again later.",
-            headers={"Retry-After": "30"},
-        ) from exc
     registry_name = (
         esc.registry_full_name(person.surname, person.name, person.patronymic) if person else None
     )
