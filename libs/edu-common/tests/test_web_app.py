@@ -3,7 +3,10 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from edu_common.web.app import body_limit, create_service_app
+from edu_common import deps, mongo
+from edu_common.settings import ServiceSettings
+from edu_common.testing import TokenMinter
+from edu_common.web.app import body_limit, create_service_app, service_app
 
 bp = Blueprint("t", __name__)
 
@@ -55,3 +58,40 @@ def test_the_forwarded_address_counts_only_from_a_trusted_proxy(monkeypatch):
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
     )
     assert behind.json == {"address": "203.0.113.7"}
+
+
+def test_service_app_wires_indexes_setup_deps_probes_and_tokens(mongo_db, monkeypatch):
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    minter = TokenMinter()
+    steps = []
+    wired = deps.Deps(settings=ServiceSettings(), db=mongo_db)
+    app = service_app(
+        service="t",
+        deps=wired,
+        description="a test service",
+        blueprints=[bp],
+        indexes=[mongo.Index("things", [("name", 1)], unique=True, name="thing_names")],
+        verifier=minter.verifier,
+        setup=lambda: steps.append(sorted(mongo_db["things"].index_information())),
+    )
+    assert steps == [["_id_", "thing_names"]]  # the indexes come before setup
+    assert app.extensions["t"] is wired
+    c = app.test_client()
+    ready = c.get("/readyz")
+    assert ready.status_code == 200 and ready.json["checks"]["database"] is True
+    assert "broker" in ready.json["checks"]
+    assert c.get("/openapi.json").json["info"]["description"] == "a test service"
+
+
+def test_assemble_builds_a_part_only_where_no_override_replaces_it():
+    made = []
+
+    def registry():
+        made.append("registry")
+        return "real"
+
+    parts = dict(settings="s", db="db", clock=lambda: None)
+    got = deps.assemble(dict, {"registry": "fake"}, registry=deps.Later(registry), **parts)
+    assert got["registry"] == "fake" and made == []
+    got = deps.assemble(dict, {}, registry=deps.Later(registry), **parts)
+    assert got["registry"] == "real" and made == ["registry"]

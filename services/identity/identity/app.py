@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import bus, consumer, mongo, outbox
+from edu_common import consumer, deps, mongo, outbox
 from edu_common.registry import registry_from_url
 from edu_common.web import auth, idempotency
-from edu_common.web.app import create_service_app
+from edu_common.web.app import service_app
 from identity import api_internal, messages, store
 from identity.adapters.eds import ReloadingEdsVerifier
 from identity.api import BLUEPRINTS
@@ -25,41 +25,32 @@ def build_deps(settings: Settings, **overrides) -> Deps:
         eds = ReloadingEdsVerifier(
             settings.eds_trusted_ca_file, list(settings.eds_crl_files) or None
         )
-    parts = dict(
+    return deps.assemble(
+        Deps,
+        overrides,
         settings=settings,
         db=db,
         keys=KeyRing.from_dir(settings.signing_keys_dir),
         hasher=PasswordHasher(),
         policy=policy_named(settings.password_policy),
-        registry=registry_from_url(settings.registry_url),
+        registry=deps.Later(lambda: registry_from_url(settings.registry_url)),
         eds=eds,
     )
-    parts.update(overrides)
-    return Deps(**parts)
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     settings = settings or Settings.from_env()
-    deps = build_deps(settings, **overrides)
-    mongo.ensure_indexes(
-        deps.db,
-        [*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES, *idempotency.INDEXES],
-    )
-    staff.ensure_bootstrap_admin(deps)
+    wired = build_deps(settings, **overrides)
     messages.install()
-    app, _api = create_service_app(
+    return service_app(
         service="identity",
-        title="identity",
+        deps=wired,
         description="Personal cabinets: registration, sign-in by password, one-time code or "
         "digital signature, passwords, recovery, staff accounts and tokens.",
         blueprints=[*BLUEPRINTS, api_internal.blp],
-        readiness={"database": lambda: mongo.ping(deps.db)},
-        reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
+        indexes=[*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES, *idempotency.INDEXES],
+        setup=lambda: staff.ensure_bootstrap_admin(wired),
+        # identity checks its own tokens with its own keys, and refuses ended sessions at once.
+        verifier=auth.TokenVerifier(wired.keys),
+        session_check=lambda p: sessions.session_active(wired, p.session_id),
     )
-    app.extensions["identity"] = deps
-    # identity checks its own tokens with its own keys, and refuses ended sessions at once.
-    auth.configure(
-        auth.TokenVerifier(deps.keys),
-        session_check=lambda p: sessions.session_active(deps, p.session_id),
-    )
-    return app

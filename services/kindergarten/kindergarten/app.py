@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import accounts, bus, consumer, mongo, outbox
+from edu_common import accounts, consumer, deps, mongo, outbox
 from edu_common.registry import registry_from_url
-from edu_common.web import auth, idempotency
-from edu_common.web.app import create_service_app
-from edu_common.web.auth import JwksKeySource, TokenVerifier
+from edu_common.web import idempotency
+from edu_common.web.app import service_app
+from edu_common.web.auth import TokenVerifier
 from kindergarten import store
 from kindergarten.api import (
     applications,
@@ -35,13 +35,13 @@ BLUEPRINTS = [
 
 
 def build_deps(settings: Settings, **overrides) -> Deps:
-    parts = dict(
+    return deps.assemble(
+        Deps,
+        overrides,
         settings=settings,
-        db=mongo.database(settings.mongo_url, settings.database),
-        registry=registry_from_url(settings.registry_url),
+        db=deps.Later(lambda: mongo.database(settings.mongo_url, settings.database)),
+        registry=deps.Later(lambda: registry_from_url(settings.registry_url)),
     )
-    parts.update(overrides)
-    return Deps(**parts)
 
 
 def indexes() -> list:
@@ -58,17 +58,11 @@ def create_app(
     settings: Settings | None = None, verifier: TokenVerifier | None = None, **overrides
 ) -> Flask:
     settings = settings or Settings.from_env()
-    deps = build_deps(settings, **overrides)
-    mongo.ensure_indexes(deps.db, indexes())
-    app, _api = create_service_app(
+    return service_app(
         service="kindergarten",
-        title="kindergarten",
+        deps=build_deps(settings, **overrides),
         description="The kindergarten queue, places, referrals, escorts and attendance.",
         blueprints=BLUEPRINTS,
-        readiness={"database": lambda: mongo.ping(deps.db)},
-        reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
+        indexes=indexes(),
+        verifier=verifier,
     )
-    app.extensions["kindergarten"] = deps
-    # ``verifier``: tests pass ``TokenMinter().verifier``; otherwise identity's published keys.
-    auth.configure(verifier or TokenVerifier(JwksKeySource(settings.jwks_url)))
-    return app

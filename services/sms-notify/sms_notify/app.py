@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import accounts, bus, consumer, mongo
+from edu_common import accounts, consumer, deps, mongo
 from edu_common.web import auth, idempotency
-from edu_common.web.app import create_service_app
+from edu_common.web.app import service_app
 from sms_notify import api, store
 from sms_notify.adapters.channels import Channel, FailoverChannel
 from sms_notify.adapters.mobizon import MobizonChannel
@@ -55,11 +55,13 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
 def build_deps(settings: Settings, **overrides) -> Deps:
     """``overrides``: Deps fields tests replace (clock, channels, db, registry...)."""
-    parts = dict(
+    return deps.assemble(
+        Deps,
+        overrides,
         settings=settings,
-        db=mongo.database(settings.mongo_url, settings.database),
+        db=deps.Later(lambda: mongo.database(settings.mongo_url, settings.database)),
         channels=build_channels(settings),
-        registry=RegistryOnFirstUse(settings.registry_url),
+        registry=deps.Later(lambda: RegistryOnFirstUse(settings.registry_url)),
         payments=adapter_named(
             settings.payment_adapter,
             base_url=settings.payment_provider_url,
@@ -75,8 +77,6 @@ def build_deps(settings: Settings, **overrides) -> Deps:
             max(1, settings.budget_shards),
         ),
     )
-    parts.update(overrides)
-    return Deps(**parts)
 
 
 def indexes() -> list[mongo.Index]:
@@ -89,17 +89,13 @@ def create_app(
     """``verifier``: tests pass ``TokenMinter().verifier``; otherwise identity's JWKS.
     ``overrides``: Deps fields (clock, channels, db...)."""
     settings = settings or Settings.from_env()
-    deps = build_deps(settings, **overrides)
-    mongo.ensure_indexes(deps.db, indexes())
-    app, _api = create_service_app(
+    return service_app(
         service="sms-notify",
-        title="sms-notify",
+        deps=build_deps(settings, **overrides),
         description="Every SMS and e-mail the platform sends: preferences, history, dead "
         "letters, delivery reports; subscriptions, prepaid balance and teacher conversations.",
         blueprints=api.BLUEPRINTS,
-        readiness={"database": lambda: mongo.ping(deps.db)},
-        reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
+        indexes=indexes(),
+        verifier=verifier,
+        extension=EXTENSION,
     )
-    app.extensions[EXTENSION] = deps
-    auth.configure(verifier or auth.TokenVerifier(auth.JwksKeySource(settings.jwks_url)))
-    return app

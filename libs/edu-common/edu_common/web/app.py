@@ -1,4 +1,5 @@
-"""The Flask app factory of every service: OpenAPI, problems, request ids, logs, probes, metrics."""
+"""The Flask app factory of every service: OpenAPI, problems, request ids, logs, probes, metrics;
+and ``service_app``, the body of every composition root (indexes, probes, deps, token checks)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ from prometheus_client import (
 )
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from edu_common import context, logs
+from edu_common import bus, context, logs, mongo
 from edu_common.config import env, env_int
-from edu_common.web import problems
+from edu_common.web import auth, problems
 
 access_log = logging.getLogger("access")
 
@@ -221,3 +222,40 @@ def create_service_app(
 
     app.add_url_rule("/metrics", "metrics", _metrics)
     return app, api
+
+
+def service_app(
+    *,
+    service: str,
+    deps,
+    description: str,
+    blueprints: Iterable,
+    indexes: Iterable[mongo.Index],
+    verifier: auth.TokenVerifier | None = None,
+    session_check: Callable[[auth.Principal], bool] | None = None,
+    setup: Callable[[], None] | None = None,
+    extension: str | None = None,
+) -> Flask:
+    """A service's app from its wired ``deps`` (an ``edu_common.deps.Deps``): its indexes
+    ensured, then ``setup`` (e.g. a first account), the app made with the database gating
+    readiness and the broker only reported (the web process writes events to its outbox), the
+    deps in ``app.extensions[extension or service]``, and bearer tokens checked by ``verifier``
+    (tests pass ``TokenMinter().verifier``; by default identity's published keys)."""
+    settings = deps.settings
+    mongo.ensure_indexes(deps.db, list(indexes))
+    if setup is not None:
+        setup()
+    app, _api = create_service_app(
+        service=service,
+        title=service,
+        description=description,
+        blueprints=blueprints,
+        readiness={"database": lambda: mongo.ping(deps.db)},
+        reported={"broker": lambda: bus.broker_answers(settings.amqp_url)},
+    )
+    app.extensions[extension or service] = deps
+    auth.configure(
+        verifier or auth.TokenVerifier(auth.JwksKeySource(settings.jwks_url)),
+        session_check=session_check,
+    )
+    return app
