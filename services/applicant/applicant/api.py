@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -27,19 +27,15 @@ from edu_common.config import env_int
 from edu_common.files import Upload
 from edu_common.web import auth
 from edu_common.web.app import body_limit
-from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
+from edu_common.web.views import ServiceViews
 
 # One document per upload: its limit (the same variable as the setting) and the multipart envelope.
 UPLOAD_BODY = env_int("APPLICANT_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024) + 256 * 1024
 
 
-def deps() -> Deps:
-    return current_app.extensions["applicant"]
-
-
-once = idempotent(lambda: deps().db)
-me = auth.current_principal
+views: ServiceViews[Deps] = ServiceViews("applicant")
+deps, once, me = views.deps, views.once, views.me
 
 
 def _file_response(found: tuple[str, str, bytes]) -> Response:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from edu_common.web import auth, problems
-from edu_common.web.idempotency import idempotent
 from edu_common.web.problems import Problem
+from edu_common.web.views import ServiceViews
 from identity import schemas as s
 from identity import store
 from identity.deps import Deps
@@ -16,12 +16,8 @@ from identity.domain import roles
 from identity.usecases import consents, passwords, registration, schools, sessions, staff
 from identity.usecases.common import is_verified
 
-
-def deps() -> Deps:
-    return current_app.extensions["identity"]
-
-
-once = idempotent(lambda: deps().db)
+views: ServiceViews[Deps] = ServiceViews("identity")
+deps, once = views.deps, views.once
 
 
 def client() -> str | None:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
-from edu_common.web import auth
-from edu_common.web.idempotency import idempotent
+from edu_common.web.views import ServiceViews
 from kindergarten.deps import Deps
 
 BEARER = [{"bearer": []}]
 
 
-def deps() -> Deps:
-    return current_app.extensions["kindergarten"]
-
-
-once = idempotent(lambda: deps().db)
-me = auth.current_principal
+views: ServiceViews[Deps] = ServiceViews("kindergarten")
+deps, once, me = views.deps, views.once, views.me
