@@ -33,20 +33,27 @@ def _typed(value):
     raise ValueError(value)
 
 
-def encode_cursor(doc: dict, field: str = "_id") -> str:
-    last = [doc["_id"]] if field == "_id" else [_plain(doc.get(field)), doc["_id"]]
+def _fields(field: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The sort fields before the ``_id`` tie-break (none where the order is ``_id``'s)."""
+    if isinstance(field, str):
+        return () if field == "_id" else (field,)
+    return tuple(field)
+
+
+def encode_cursor(doc: dict, field: str | tuple[str, ...] = "_id") -> str:
+    last = [*(_plain(doc.get(f)) for f in _fields(field)), doc["_id"]]
     raw = json.dumps(last).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, field: str) -> list:
+def _decode(cursor: str, field: str | tuple[str, ...]) -> list:
+    fields = _fields(field)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         last = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(last, list) or len(last) != (1 if field == "_id" else 2):
+        if not isinstance(last, list) or len(last) != len(fields) + 1:
             raise ValueError(cursor)
-        if field != "_id":
-            last[0] = _typed(last[0])
+        last[:-1] = [_typed(v) for v in last[:-1]]
         if not isinstance(last[-1], str | int) or isinstance(last[-1], bool):
             raise ValueError(cursor)
     except (ValueError, TypeError) as exc:  # binascii.Error and JSON errors are ValueErrors
@@ -54,34 +61,54 @@ def _decode(cursor: str, field: str) -> list:
     return last
 
 
-def _after(cursor: str, field: str, newest_first: bool) -> dict:
+def _after(cursor: str, field: str | tuple[str, ...], newest_first: bool) -> dict:
     beyond = "$lt" if newest_first else "$gt"
     last = _decode(cursor, field)
-    if field == "_id":
+    keys = [*_fields(field), "_id"]
+    if len(keys) == 1:
         return {"_id": {beyond: last[0]}}
-    value, last_id = last
-    return {"$or": [{field: {beyond: value}}, {field: value, "_id": {beyond: last_id}}]}
+    # Lexicographic: beyond on the first key, or equal on it and beyond on the next, ...
+    return {
+        "$or": [
+            {**{k: last[j] for j, k in enumerate(keys[:i])}, keys[i]: {beyond: last[i]}}
+            for i in range(len(keys))
+        ]
+    }
 
 
 def keyset_page(
     collection,
     query: dict,
     *,
-    field: str = "_id",
+    field: str | tuple[str, ...] = "_id",
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
     shape: Callable[[dict], dict] = lambda d: d,
 ) -> dict:
-    """``{items, next_cursor}``; raises Problem 400 ``invalid_cursor`` for a cursor we did not
-    give."""
+    """``{items, next_cursor}`` ordered by ``field`` (one or several, all one way) then
+    ``_id``; raises Problem 400 ``invalid_cursor`` for a cursor we did not give."""
     full = {"$and": [query, _after(cursor, field, newest_first)]} if cursor else query
     order = -1 if newest_first else 1
-    sort = [("_id", order)] if field == "_id" else [(field, order), ("_id", order)]
+    sort = [(f, order) for f in (*_fields(field), "_id")]
     docs = list(collection.find(full).sort(sort).limit(limit + 1))
     more = len(docs) > limit
     docs = docs[:limit]
     return {
         "items": [shape(d) for d in docs],
         "next_cursor": encode_cursor(docs[-1], field) if more and docs else None,
+    }
+
+
+def list_page(items: list[dict], *, key: str, limit: int, cursor: str | None) -> dict:
+    """The keyset page of a list already ordered by its unique ``key`` (a rank, say) and
+    built in memory: ``{items, next_cursor}``, 400 ``invalid_cursor`` as ``keyset_page``."""
+    if cursor:
+        (last,) = _decode(cursor, "_id")
+        items = [i for i in items if i[key] > last]
+    chunk = items[:limit]
+    more = len(items) > limit
+    return {
+        "items": chunk,
+        "next_cursor": encode_cursor({"_id": chunk[-1][key]}) if more and chunk else None,
     }

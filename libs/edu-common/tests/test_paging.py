@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from edu_common.paging import keyset_page
+from edu_common.paging import keyset_page, list_page
 from edu_common.web.problems import Problem
 
 
@@ -57,3 +57,43 @@ def test_pages_by_a_name_with_the_id_breaking_ties(mongo_db):
         if not (cursor := page["next_cursor"]):
             break
     assert seen == sorted((n, f"k{i}") for i, n in enumerate(names))
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_pages_by_several_fields(mongo_db, newest_first):
+    docs = [
+        {"_id": f"o{i:02d}", "college": f"c{i % 3}", "code": f"s{(i * 7) % 4}"} for i in range(12)
+    ]
+    mongo_db.offers.insert_many(docs)
+    seen, cursor = [], None
+    while True:
+        page = keyset_page(
+            mongo_db.offers,
+            {},
+            field=("college", "code"),
+            limit=5,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+        seen += [d["_id"] for d in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    expected = [d["_id"] for d in sorted(docs, key=lambda d: (d["college"], d["code"], d["_id"]))]
+    assert seen == (expected[::-1] if newest_first else expected)
+    with pytest.raises(Problem):  # a one-field cursor is not a two-field one
+        keyset_page(mongo_db.offers, {}, field=("college", "code"), limit=5, cursor="W251bGxd")
+
+
+def test_a_list_built_in_memory_pages_by_its_key():
+    rows = [{"position": i, "x": i * 10} for i in range(1, 8)]
+    seen, cursor = [], None
+    while True:
+        page = list_page(rows, key="position", limit=3, cursor=cursor)
+        seen += [r["position"] for r in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == list(range(1, 8))
+    assert list_page(rows, key="position", limit=7, cursor=None)["next_cursor"] is None
+    with pytest.raises(Problem) as caught:
+        list_page(rows, key="position", limit=3, cursor="garbage")
+    assert (caught.value.status, caught.value.code) == (400, "invalid_cursor")

@@ -31,7 +31,7 @@ def two_decimals(value: float) -> None:
 
 class Paging(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=64))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class CollegeQuery(Paging):

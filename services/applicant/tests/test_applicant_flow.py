@@ -392,3 +392,27 @@ def test_who_may_do_what(w):
     app = w.apply(who, ["law"], base="after_11", expect=422)
     assert app["code"] == "offer_other_track"
     assert w.db[store.CAMPAIGNS].count_documents({}) == 1
+
+
+def _walk(w, path, headers=None, limit=1):
+    seen, cursor = [], None
+    while True:
+        sep = "&" if "?" in path else "?"
+        url = f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        r = w.client.get(url, headers=headers)
+        assert r.status_code == 200, r.json
+        seen += [i["id"] for i in r.json["items"]]
+        if not (cursor := r.json["next_cursor"]):
+            return seen
+
+
+def test_lists_page_by_keyset_and_a_foreign_cursor_is_400(w):
+    offers = w.client.get(f"/offers?campaign_id={CAMPAIGN}&limit=200").json["items"]
+    keys = [(o["college_id"], o["specialty_code"], o["id"]) for o in offers]
+    assert keys == sorted(keys) and len(keys) == 3
+    assert _walk(w, f"/offers?campaign_id={CAMPAIGN}") == [o["id"] for o in offers]
+    colleges = [c["id"] for c in w.client.get("/colleges?limit=200").json["items"]]
+    assert _walk(w, "/colleges", limit=2) == colleges
+    for bad in ("garbage", "MTA", "W251bGxd"):  # "MTA" was the old offset cursor for 10
+        r = w.client.get(f"/colleges?cursor={bad}")
+        assert r.status_code == 400 and r.json["code"] == "invalid_cursor"

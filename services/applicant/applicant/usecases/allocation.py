@@ -25,7 +25,7 @@ from applicant.domain import lifecycle as lc
 from applicant.domain.quotas import CATEGORIES, GENERAL, pool_at
 from applicant.domain.scores import from_hundredths
 from applicant.usecases import common, enrolment, results
-from edu_common import context, mongo, outbox
+from edu_common import context, mongo, outbox, paging
 from edu_common.envelope import Envelope, EventType
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -495,7 +495,7 @@ def ranking(deps: Deps, offer_id: str, args: dict) -> dict:
                 "outcome": outcome,
             }
         )
-    got = common.page_list(rows, args["limit"], args.get("cursor"))
+    got = paging.list_page(rows, key="position", limit=args["limit"], cursor=args.get("cursor"))
     got["wave"] = run["wave"] if run else None
     got["offer_id"] = offer_id
     return got

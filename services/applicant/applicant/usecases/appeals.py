@@ -14,7 +14,7 @@ from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
 from applicant.domain.scores import from_hundredths, to_hundredths
 from applicant.usecases import applications, common, results
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 
@@ -82,8 +82,15 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
         flt = {"applicant_account_id": p.account_id}
     if args.get("status"):
         flt["status"] = args["status"]
-    cur = deps.db[store.APPEALS].find(flt).sort([("filed_at", -1), ("_id", 1)])
-    return common.page(cur, args["limit"], args.get("cursor"), view)
+    return paging.keyset_page(
+        deps.db[store.APPEALS],
+        flt,
+        field="filed_at",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        newest_first=True,
+        shape=view,
+    )
 
 
 def decide(deps: Deps, p: Principal, appeal_id: str, body: dict) -> dict:

@@ -16,7 +16,7 @@ from applicant.domain import campaign as dates
 from applicant.domain import lifecycle as lc
 from applicant.domain.scores import from_hundredths, to_hundredths
 from applicant.usecases import common, results
-from edu_common import mongo, outbox, registry
+from edu_common import mongo, outbox, paging, registry
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -168,8 +168,14 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
         flt["status"] = args["status"]
     elif args.get("status") in (lc.ALLOCATED, lc.NOT_ALLOCATED):
         flt["status"] = lc.ACCEPTED
-    cur = deps.db[store.APPLICATIONS].find(flt).sort([("created_at", -1), ("_id", 1)])
-    got = common.page(cur, args["limit"], args.get("cursor"))
+    got = paging.keyset_page(
+        deps.db[store.APPLICATIONS],
+        flt,
+        field="created_at",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        newest_first=True,
+    )
     items = [view(deps, a) for a in got["items"]]
     if args.get("status") in (lc.ALLOCATED, lc.NOT_ALLOCATED):
         items = [i for i in items if i["status"] == args["status"]]

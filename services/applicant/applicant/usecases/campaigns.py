@@ -12,6 +12,7 @@ from applicant.deps import Deps
 from applicant.domain import campaign as rules
 from applicant.domain.scores import from_hundredths
 from applicant.usecases import common
+from edu_common import paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 
@@ -86,8 +87,15 @@ def get_campaign(deps: Deps, campaign_id: str) -> dict:
 
 def list_campaigns(deps: Deps, args: dict) -> dict:
     flt = {k: args[k] for k in ("region_id", "year") if args.get(k) is not None}
-    cur = deps.db[store.CAMPAIGNS].find(flt).sort([("year", -1), ("_id", 1)])
-    return common.page(cur, args["limit"], args.get("cursor"), lambda c: campaign_view(deps, c))
+    return paging.keyset_page(
+        deps.db[store.CAMPAIGNS],
+        flt,
+        field="year",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        newest_first=True,
+        shape=lambda c: campaign_view(deps, c),
+    )
 
 
 def update_campaign(deps: Deps, p: Principal, campaign_id: str, body: dict) -> dict:
@@ -279,9 +287,13 @@ def list_offers(deps: Deps, args: dict) -> dict:
         for k in ("campaign_id", "college_id", "base_education", "specialty_code", "language")
         if args.get(k)
     }
-    cur = deps.db[store.OFFERS].find(flt).sort([("college_id", 1), ("specialty_code", 1),
-                                                ("_id", 1)])  # fmt: skip
-    got = common.page(cur, args["limit"], args.get("cursor"))
+    got = paging.keyset_page(
+        deps.db[store.OFFERS],
+        flt,
+        field=("college_id", "specialty_code"),
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+    )
     results = latest_results(deps, [o["_id"] for o in got["items"]])
     got["items"] = [offer_view(o, results.get(o["_id"])) for o in got["items"]]
     return got

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from applicant import store
 from applicant.deps import Deps
 from applicant.usecases import common
+from edu_common import paging
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
 
@@ -53,8 +54,14 @@ def college_view(c: dict, with_specialties: bool = False) -> dict:
 
 
 def list_regions(deps: Deps, args: dict) -> dict:
-    cur = deps.db[store.REGIONS].find({}).sort([("name_ru", 1), ("_id", 1)])
-    return common.page(cur, args["limit"], args.get("cursor"), region_view)
+    return paging.keyset_page(
+        deps.db[store.REGIONS],
+        {},
+        field="name_ru",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=region_view,
+    )
 
 
 def create_region(deps: Deps, p: Principal, body: dict) -> dict:
@@ -89,8 +96,14 @@ def list_colleges(deps: Deps, args: dict) -> dict:
             {"name_ru": {"$regex": words, "$options": "i"}},
             {"name_kk": {"$regex": words, "$options": "i"}},
         ]
-    cur = deps.db[store.COLLEGES].find(flt).sort([("name_ru", 1), ("_id", 1)])
-    return common.page(cur, args["limit"], args.get("cursor"), college_view)
+    return paging.keyset_page(
+        deps.db[store.COLLEGES],
+        flt,
+        field="name_ru",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        shape=college_view,
+    )
 
 
 def get_college(deps: Deps, college_id: str) -> dict:

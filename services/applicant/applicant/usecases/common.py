@@ -1,4 +1,4 @@
-"""What the use cases share: who is asking, lookups that 404, paging, the events' "whose".
+"""What the use cases share: who is asking, lookups that 404, the events' "whose".
 
 Roles come from the signed token. ``college_officer`` is one role for two desks
 (docs/decisions/0012-quota-rounding-and-officers.md): its ``organization_id`` names either a
@@ -6,9 +6,6 @@ college (that college's admission officer) or a region (the regional education d
 """
 
 from __future__ import annotations
-
-import base64
-import binascii
 
 from applicant import store
 from applicant.deps import Deps
@@ -133,38 +130,3 @@ def offer_names(offer: dict) -> dict:
         "language": offer["language"],
         "study_form": offer["study_form"],
     }
-
-
-# --- paging -------------------------------------------------------------------------------
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor") from None
-    if not 0 <= offset <= 10_000_000:
-        raise Problem(422, "cursor_invalid", "The cursor is not valid.", field="cursor")
-    return offset
-
-
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
-
-
-def page(cursor_query, limit: int, cursor: str | None, shape=lambda d: d) -> dict:
-    """One page of a sorted pymongo cursor: {items, next_cursor}."""
-    offset = decode_cursor(cursor)
-    items = list(cursor_query.skip(offset).limit(limit + 1))
-    more = len(items) > limit
-    return {
-        "items": [shape(i) for i in items[:limit]],
-        "next_cursor": encode_cursor(offset + limit) if more else None,
-    }
-
-
-def page_list(items: list, limit: int, cursor: str | None) -> dict:
-    offset = decode_cursor(cursor)
-    chunk = items[offset : offset + limit]
-    more = offset + limit < len(items)
-    return {"items": chunk, "next_cursor": encode_cursor(offset + limit) if more else None}

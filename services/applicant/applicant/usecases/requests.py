@@ -12,7 +12,7 @@ from applicant.deps import Deps
 from applicant.domain import lifecycle as lc
 from applicant.domain import services
 from applicant.usecases import common
-from edu_common import mongo, outbox
+from edu_common import mongo, outbox, paging
 from edu_common.files import Upload, check
 from edu_common.kz.iin import mask_iin
 from edu_common.web.auth import Principal
@@ -48,9 +48,15 @@ def list_students(deps: Deps, p: Principal, college_id: str, args: dict) -> dict
     college = common.college(deps, college_id)
     if not common.manages_college(deps, p, college):
         raise common.forbidden("The college's officers see its students.")
-    cur = deps.db[store.STUDENTS].find({"college_id": college_id}).sort([("enrolled_at", -1),
-                                                                          ("_id", 1)])  # fmt: skip
-    return common.page(cur, args["limit"], args.get("cursor"), student_view)
+    return paging.keyset_page(
+        deps.db[store.STUDENTS],
+        {"college_id": college_id},
+        field="enrolled_at",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        newest_first=True,
+        shape=student_view,
+    )
 
 
 def set_group(deps: Deps, p: Principal, student_id: str, body: dict) -> dict:
@@ -184,8 +190,15 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
             flt[key] = args[key]
     if args.get("overdue") is not None:
         flt["overdue"] = args["overdue"]
-    cur = deps.db[store.REQUESTS].find(flt).sort([("submitted_at", -1), ("_id", 1)])
-    return common.page(cur, args["limit"], args.get("cursor"), view)
+    return paging.keyset_page(
+        deps.db[store.REQUESTS],
+        flt,
+        field="submitted_at",
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        newest_first=True,
+        shape=view,
+    )
 
 
 def move(deps: Deps, p: Principal, request_id: str, body: dict) -> dict:
