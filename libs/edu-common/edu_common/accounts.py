@@ -122,5 +122,28 @@ def require(db: Database, account_id: str) -> dict:
     return account
 
 
+# An account whose holder has not proved the IIN is theirs (identity's ``verified: false``, a
+# cabinet registered with data entered by hand): it may look, but not act on a child's or its
+# own behalf where a service says so. Copies made before identity sent the field have none:
+# they are verified (the accounts of then were all proven).
+ACCOUNT_NOT_VERIFIED = "account_not_verified"
+NOT_VERIFIED_DETAIL = "Prove in your personal cabinet that this IIN is yours first."
+
+
+def is_verified(account: dict) -> bool:
+    return account.get("verified", True) is not False
+
+
+def not_verified(detail: str = NOT_VERIFIED_DETAIL) -> Problem:
+    return Problem(403, ACCOUNT_NOT_VERIFIED, detail)
+
+
+def require_verified(account: dict, detail: str = NOT_VERIFIED_DETAIL) -> dict:
+    """The account, or 403 ``account_not_verified`` where its holder is not proven."""
+    if not is_verified(account):
+        raise not_verified(detail)
+    return account
+
+
 def with_iin(db: Database, iin: str) -> list[dict]:
     return list(db[ACCOUNTS].find({"iin": iin, "active": {"$ne": False}}))

@@ -11,6 +11,7 @@ import pytest
 
 from applicant import store
 from applicant.usecases import allocation, enrolment
+from edu_common import accounts
 
 from .conftest import AFTER_CLOSE, CAMPAIGN, COLLEGES, PDF
 
@@ -416,3 +417,26 @@ def test_lists_page_by_keyset_and_a_foreign_cursor_is_400(w):
     for bad in ("garbage", "MTA", "W251bGxd"):  # "MTA" was the old offset cursor for 10
         r = w.client.get(f"/colleges?cursor={bad}")
         assert r.status_code == 400 and r.json["code"] == "invalid_cursor"
+
+
+def _unverify(w, who) -> None:
+    w.db[accounts.ACCOUNTS].update_one({"_id": who.account}, {"$set": {"verified": False}})
+
+
+def test_an_unverified_cabinet_cannot_apply_submit_or_consent(w):
+    young = w.applicant(birth=dt.date(2011, 9, 1), with_parent=True)
+    app = w.apply(young, ["law"])
+    w.upload_all(young, app["id"])
+    _unverify(w, young.parent)
+    refused = w.client.post(f"/applications/{app['id']}/consent", headers=young.parent.h)
+    assert refused.status_code == 403 and refused.json["code"] == "account_not_verified"
+    w.db[accounts.ACCOUNTS].update_one({"_id": young.parent.account}, {"$unset": {"verified": ""}})
+    yes = w.client.post(f"/applications/{app['id']}/consent", headers=young.parent.h)
+    assert yes.status_code == 201, yes.json  # a copy without the field is a proven one
+    _unverify(w, young)
+    refused = w.submit(young, app["id"], expect=403)
+    assert refused["code"] == "account_not_verified"
+    other = w.applicant(birth=dt.date(2008, 2, 2))
+    _unverify(w, other)
+    refused = w.apply(other, ["teach"], expect=403)
+    assert refused["code"] == "account_not_verified"

@@ -16,7 +16,7 @@ from applicant.domain import campaign as dates
 from applicant.domain import lifecycle as lc
 from applicant.domain.scores import from_hundredths, to_hundredths
 from applicant.usecases import common, results
-from edu_common import mongo, outbox, paging, registry
+from edu_common import accounts, mongo, outbox, paging, registry
 from edu_common.kz.iin import IINError, mask_iin, parse_iin
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -289,7 +289,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 def create(deps: Deps, p: Principal, body: dict) -> dict:
     """A draft in the applicant's own name: the IIN is the cabinet's, never typed in, so a
     parent cannot apply for their child from the parent's cabinet (seed 001)."""
-    account = common.account_of(deps, p)
+    account = accounts.require_verified(common.account_of(deps, p))
     try:
         iin = parse_iin(account.get("iin") or "")
     except IINError:
@@ -390,6 +390,7 @@ def record_consent(deps: Deps, p: Principal, app_id: str) -> dict:
         person = deps.registry.find_person(app["applicant_iin"])
     if person is None or account["iin"] not in person.parents:
         raise common.not_found("application")
+    accounts.require_verified(account)  # a parent, but not a proven one
     if app["status"] not in (lc.DRAFT, lc.DOCUMENTS_RETURNED, lc.SUBMITTED):
         raise Problem(409, "application_closed", "Consent is recorded before submission.")
     consent = {
@@ -409,6 +410,7 @@ def missing_documents(app: dict, docs: list[dict]) -> list[tuple[str, str | None
 
 def submit(deps: Deps, p: Principal, app_id: str) -> dict:
     app = load_own(deps, p, app_id)
+    accounts.require_verified(common.account_of(deps, p))
     c = common.campaign(deps, app["campaign_id"])
     if app["status"] not in lc.sources(lc.SUBMIT):
         raise Problem(409, "not_submittable", f"The application is {app['status']}.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from edu_common import accounts
 from edu_common.kz.calendar import BusinessCalendar
 from edu_common.web.auth import Principal
 from edu_common.web.problems import Problem
@@ -54,28 +55,10 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "forbidden", detail)
 
 
-# An account whose holder has not proved the IIN is theirs (identity's ``verified: false``):
-# it may look, but not apply for a place or act as an escort. Copies made before identity
-# sent the field have none: they are verified (the accounts of then were all proven).
-ACCOUNT_NOT_VERIFIED = "account_not_verified"
-
-
-def is_verified(account: dict) -> bool:
-    return account.get("verified", True) is not False
-
-
-def not_verified() -> Problem:
-    return Problem(
-        403,
-        ACCOUNT_NOT_VERIFIED,
-        "Prove in your personal cabinet that this IIN is yours first.",
-    )
-
-
-def require_verified(account: dict) -> dict:
-    if not is_verified(account):
-        raise not_verified()
-    return account
+# An account whose holder has not proved the IIN is theirs may look, but not apply for a place
+# or act as an escort (edu_common.accounts).
+is_verified, require_verified = accounts.is_verified, accounts.require_verified
+not_verified = accounts.not_verified
 
 
 # --- lookups ------------------------------------------------------------------------------

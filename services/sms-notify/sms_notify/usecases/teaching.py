@@ -22,6 +22,7 @@ import logging
 
 from pymongo.client_session import ClientSession
 
+from edu_common import accounts
 from edu_common.envelope import Envelope
 from edu_common.kz.iin import mask_iin
 from edu_common.registry import Person, RegistryError, RegistryUnavailable
@@ -40,14 +41,12 @@ def check_verified(account: dict) -> None:
     """A cabinet registered with data by hand (a foreigner's) is not yet known to be who it
     says: until an operator checks the identity document it gets nothing about a child.
     (A copy from before identity sent ``verified`` was made by a verified path.)"""
-    if account.get("verified", True) is False:
-        raise Problem(
-            403,
-            "account_not_verified",
-            "Your account was registered with data entered by hand: an operator must check "
-            "your identity document before you can receive a child's grades or homework or "
-            "write to a child's teachers.",
-        )
+    accounts.require_verified(
+        account,
+        "Your account was registered with data entered by hand: an operator must check "
+        "your identity document before you can receive a child's grades or homework or "
+        "write to a child's teachers.",
+    )
 
 
 def _registry(call, *args):
