@@ -112,3 +112,9 @@ def list_page(items: list[dict], *, key: str, limit: int, cursor: str | None) ->
         "items": chunk,
         "next_cursor": encode_cursor({"_id": chunk[-1][key]}) if more and chunk else None,
     }
+
+
+def page(collection, query: dict, args: dict, **how) -> dict:
+    """``keyset_page`` with a list query's ``limit`` and ``cursor`` (the ``Paging`` schema's);
+    ``how``: ``field``, ``newest_first``, ``shape``."""
+    return keyset_page(collection, query, limit=args["limit"], cursor=args.get("cursor"), **how)

@@ -3,10 +3,10 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from edu_common import deps, mongo
+from edu_common import accounts, deps, mongo, outbox
 from edu_common.settings import ServiceSettings
 from edu_common.testing import TokenMinter
-from edu_common.web.app import body_limit, create_service_app, service_app
+from edu_common.web.app import body_limit, create_service_app, service_app, service_indexes
 
 bp = Blueprint("t", __name__)
 
@@ -95,3 +95,15 @@ def test_assemble_builds_a_part_only_where_no_override_replaces_it():
     assert got["registry"] == "fake" and made == []
     got = deps.assemble(dict, {}, registry=deps.Later(registry), **parts)
     assert got["registry"] == "real" and made == ["registry"]
+
+
+def test_service_indexes_add_the_shared_parts_a_service_uses():
+    own = [mongo.Index("things", [("name", 1)], name="thing_names")]
+    every = {i.name for i in service_indexes(own)}
+    assert "thing_names" in every
+    assert {i.name for i in accounts.INDEXES} <= every
+    assert {i.name for i in outbox.INDEXES} <= every
+    identity_like = {i.name for i in service_indexes(own, accounts_copy=False)}
+    assert not {i.name for i in accounts.INDEXES} & identity_like
+    quiet = {i.name for i in service_indexes(own, publishes=False)}
+    assert not {i.name for i in outbox.INDEXES} & quiet

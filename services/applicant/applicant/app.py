@@ -7,11 +7,10 @@ from flask import Flask
 from applicant import api, store
 from applicant.deps import Deps
 from applicant.settings import Settings
-from edu_common import accounts, consumer, deps, mongo, outbox
+from edu_common import deps, mongo
 from edu_common.files import FileStore
 from edu_common.registry import registry_from_url
-from edu_common.web import idempotency
-from edu_common.web.app import service_app
+from edu_common.web.app import service_app, service_indexes
 from edu_common.web.auth import TokenVerifier
 
 
@@ -32,13 +31,7 @@ def build_deps(settings: Settings, **overrides) -> Deps:
 
 
 def indexes() -> list:
-    return [
-        *store.INDEXES,
-        *accounts.INDEXES,
-        *outbox.INDEXES,
-        *consumer.INDEXES,
-        *idempotency.INDEXES,
-    ]
+    return service_indexes(store.INDEXES)
 
 
 def create_app(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import consumer, deps, mongo, outbox
+from edu_common import deps, mongo
 from edu_common.registry import registry_from_url
-from edu_common.web import auth, idempotency
-from edu_common.web.app import service_app
+from edu_common.web import auth
+from edu_common.web.app import service_app, service_indexes
 from identity import api_internal, messages, store
 from identity.adapters.eds import ReloadingEdsVerifier
 from identity.api import BLUEPRINTS
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         description="Personal cabinets: registration, sign-in by password, one-time code or "
         "digital signature, passwords, recovery, staff accounts and tokens.",
         blueprints=[*BLUEPRINTS, api_internal.blp],
-        indexes=[*store.INDEXES, *outbox.INDEXES, *consumer.INDEXES, *idempotency.INDEXES],
+        indexes=service_indexes(store.INDEXES, accounts_copy=False),
         setup=lambda: staff.ensure_bootstrap_admin(wired),
         # identity checks its own tokens with its own keys, and refuses ended sessions at once.
         verifier=auth.TokenVerifier(wired.keys),

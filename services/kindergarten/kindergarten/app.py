@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import accounts, consumer, deps, mongo, outbox
+from edu_common import deps, mongo
 from edu_common.registry import registry_from_url
-from edu_common.web import idempotency
-from edu_common.web.app import service_app
+from edu_common.web.app import service_app, service_indexes
 from edu_common.web.auth import TokenVerifier
 from kindergarten import store
 from kindergarten.api import (
@@ -45,13 +44,7 @@ def build_deps(settings: Settings, **overrides) -> Deps:
 
 
 def indexes() -> list:
-    return [
-        *store.INDEXES,
-        *accounts.INDEXES,
-        *outbox.INDEXES,
-        *consumer.INDEXES,
-        *idempotency.INDEXES,
-    ]
+    return service_indexes(store.INDEXES)
 
 
 def create_app(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from edu_common import accounts, consumer, deps, mongo
-from edu_common.web import auth, idempotency
-from edu_common.web.app import service_app
+from edu_common import deps, mongo
+from edu_common.web import auth
+from edu_common.web.app import service_app, service_indexes
 from sms_notify import api, store
 from sms_notify.adapters.channels import Channel, FailoverChannel
 from sms_notify.adapters.mobizon import MobizonChannel
@@ -80,7 +80,7 @@ def build_deps(settings: Settings, **overrides) -> Deps:
 
 
 def indexes() -> list[mongo.Index]:
-    return [*store.INDEXES, *accounts.INDEXES, *consumer.INDEXES, *idempotency.INDEXES]
+    return service_indexes(store.INDEXES, publishes=False)
 
 
 def create_app(

@@ -25,9 +25,9 @@ from prometheus_client import (
 )
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from edu_common import bus, context, logs, mongo
+from edu_common import accounts, bus, consumer, context, logs, mongo, outbox
 from edu_common.config import env, env_int
-from edu_common.web import auth, problems
+from edu_common.web import auth, idempotency, problems
 
 access_log = logging.getLogger("access")
 
@@ -222,6 +222,21 @@ def create_service_app(
 
     app.add_url_rule("/metrics", "metrics", _metrics)
     return app, api
+
+
+def service_indexes(
+    own: Iterable[mongo.Index], *, accounts_copy: bool = True, publishes: bool = True
+) -> list[mongo.Index]:
+    """A service's own indexes with those of the shared parts it uses: the accounts copy
+    (not identity, which owns the accounts), the outbox (not a service that publishes
+    nothing), the consumer's inbox and idempotency keys."""
+    return [
+        *own,
+        *(accounts.INDEXES if accounts_copy else ()),
+        *(outbox.INDEXES if publishes else ()),
+        *consumer.INDEXES,
+        *idempotency.INDEXES,
+    ]
 
 
 def service_app(

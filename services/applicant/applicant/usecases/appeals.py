@@ -82,14 +82,8 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
         flt = {"applicant_account_id": p.account_id}
     if args.get("status"):
         flt["status"] = args["status"]
-    return paging.keyset_page(
-        deps.db[store.APPEALS],
-        flt,
-        field="filed_at",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        newest_first=True,
-        shape=view,
+    return paging.page(
+        deps.db[store.APPEALS], flt, args, field="filed_at", newest_first=True, shape=view
     )
 
 

@@ -168,14 +168,7 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
         flt["status"] = args["status"]
     elif args.get("status") in (lc.ALLOCATED, lc.NOT_ALLOCATED):
         flt["status"] = lc.ACCEPTED
-    got = paging.keyset_page(
-        deps.db[store.APPLICATIONS],
-        flt,
-        field="created_at",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        newest_first=True,
-    )
+    got = paging.page(deps.db[store.APPLICATIONS], flt, args, field="created_at", newest_first=True)
     items = [view(deps, a) for a in got["items"]]
     if args.get("status") in (lc.ALLOCATED, lc.NOT_ALLOCATED):
         items = [i for i in items if i["status"] == args["status"]]

@@ -87,12 +87,11 @@ def get_campaign(deps: Deps, campaign_id: str) -> dict:
 
 def list_campaigns(deps: Deps, args: dict) -> dict:
     flt = {k: args[k] for k in ("region_id", "year") if args.get(k) is not None}
-    return paging.keyset_page(
+    return paging.page(
         deps.db[store.CAMPAIGNS],
         flt,
+        args,
         field="year",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
         newest_first=True,
         shape=lambda c: campaign_view(deps, c),
     )
@@ -287,13 +286,7 @@ def list_offers(deps: Deps, args: dict) -> dict:
         for k in ("campaign_id", "college_id", "base_education", "specialty_code", "language")
         if args.get(k)
     }
-    got = paging.keyset_page(
-        deps.db[store.OFFERS],
-        flt,
-        field=("college_id", "specialty_code"),
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-    )
+    got = paging.page(deps.db[store.OFFERS], flt, args, field=("college_id", "specialty_code"))
     results = latest_results(deps, [o["_id"] for o in got["items"]])
     got["items"] = [offer_view(o, results.get(o["_id"])) for o in got["items"]]
     return got

@@ -54,14 +54,7 @@ def college_view(c: dict, with_specialties: bool = False) -> dict:
 
 
 def list_regions(deps: Deps, args: dict) -> dict:
-    return paging.keyset_page(
-        deps.db[store.REGIONS],
-        {},
-        field="name_ru",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        shape=region_view,
-    )
+    return paging.page(deps.db[store.REGIONS], {}, args, field="name_ru", shape=region_view)
 
 
 def create_region(deps: Deps, p: Principal, body: dict) -> dict:
@@ -96,14 +89,7 @@ def list_colleges(deps: Deps, args: dict) -> dict:
             {"name_ru": {"$regex": words, "$options": "i"}},
             {"name_kk": {"$regex": words, "$options": "i"}},
         ]
-    return paging.keyset_page(
-        deps.db[store.COLLEGES],
-        flt,
-        field="name_ru",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        shape=college_view,
-    )
+    return paging.page(deps.db[store.COLLEGES], flt, args, field="name_ru", shape=college_view)
 
 
 def get_college(deps: Deps, college_id: str) -> dict:

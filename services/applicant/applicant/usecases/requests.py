@@ -48,12 +48,11 @@ def list_students(deps: Deps, p: Principal, college_id: str, args: dict) -> dict
     college = common.college(deps, college_id)
     if not common.manages_college(deps, p, college):
         raise common.forbidden("The college's officers see its students.")
-    return paging.keyset_page(
+    return paging.page(
         deps.db[store.STUDENTS],
         {"college_id": college_id},
+        args,
         field="enrolled_at",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
         newest_first=True,
         shape=student_view,
     )
@@ -190,14 +189,8 @@ def list_for(deps: Deps, p: Principal, args: dict) -> dict:
             flt[key] = args[key]
     if args.get("overdue") is not None:
         flt["overdue"] = args["overdue"]
-    return paging.keyset_page(
-        deps.db[store.REQUESTS],
-        flt,
-        field="submitted_at",
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        newest_first=True,
-        shape=view,
+    return paging.page(
+        deps.db[store.REQUESTS], flt, args, field="submitted_at", newest_first=True, shape=view
     )
 
 
