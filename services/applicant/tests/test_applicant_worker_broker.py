@@ -140,7 +140,8 @@ def test_submission_reaches_the_broker_once_and_a_wave_is_run_and_announced(
             {"account_id": "acc-timur", "revision": 1, "iin": person.iin,
              "full_name": "Ахметов Тимур", "birth_date": "2010-03-15", "roles": ["citizen"],
              "organization_id": None, "phone": "+77010000003", "email": None,
-             "language": "kk", "active": True, "notifications_consent": True},
+             "language": "kk", "active": True, "notifications_consent": True,
+             "verified": True},
         )  # fmt: skip
         wait_until(lambda: accounts.get(db, "acc-timur") is not None, timeout=60,
                    message="the accounts copy from identity's event")  # fmt: skip
