@@ -27,7 +27,8 @@ from identity.tools import devca
 IIN = "950423451048"
 NONCE = "cms-nonce-7Qx_2b"
 NAME = "АХМЕТОВА АЙГЕРИМ"
-OPENSSL = shutil.which("openssl")
+# openssl signs as other tools do; it is part of every Debian machine, and its absence fails.
+OPENSSL = shutil.which("openssl") or "openssl"
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +230,6 @@ def openssl_cms(tmp_path, cert, key, *options) -> str:
     return b64((tmp_path / "out.der").read_bytes())
 
 
-@pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
 @pytest.mark.parametrize("variant", sorted(OPENSSL_VARIANTS))
 def test_cms_made_by_openssl_verifies(ca, verifier, tmp_path, variant):
     base, cert, key = ca
@@ -241,7 +241,6 @@ def test_cms_made_by_openssl_verifies(ca, verifier, tmp_path, variant):
     assert code_of(verifier.verify_cms, signed, NONCE + "x") == "eds_bad_signature"
 
 
-@pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
 def test_a_cms_with_only_the_signers_certificate_needs_the_intermediate_in_the_bundle(
     ca, verifier, tmp_path
 ):
@@ -258,7 +257,6 @@ def test_a_cms_with_only_the_signers_certificate_needs_the_intermediate_in_the_b
     assert EdsVerifier(str(bundle)).verify_cms(signed, NONCE).iin == IIN
 
 
-@pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
 def test_a_cms_without_the_signers_certificate_is_refused(ca, verifier, tmp_path):
     base, cert, key = ca
     intermediate = str(base / devca.INTERMEDIATE_CERT)
