@@ -10,18 +10,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given
-from hypothesis import settings as examples
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from notify_school_support import *  # noqa: F403 - fixtures
 from notify_school_support import STUDENT_IIN, add_account, envelope, handle
 
+from edu_common import fuzzing
 from sms_notify import journal, worker
 
 pytestmark = pytest.mark.integration
@@ -74,40 +70,7 @@ def scene(client, db, deps, minter):
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_input_makes_a_server_error(app, scene, mode):
     real, people = scene
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = fuzzing.operations(app)
     assert len(operations) >= 20
-    failures = []
-    for operation in operations:
-        for name, headers in people.items():
-            try:
-                fuzzer(operation, mode, headers, real)()
-            except Unsatisfiable:
-                continue
-            except Exception as exc:
-                failures.append(f"{operation.label} as {name}: {exc}")
+    failures = fuzzing.failures(operations, mode, people, real=real, examples=EXAMPLES)
     assert not failures, "\n".join(failures)
-
-
-def fuzzer(operation, mode, headers, real):
-    @given(case=operation.as_strategy(mode))
-    @examples(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def fuzz(case):
-        params = case.path_parameters or {}
-        # Half the cases aim at real objects, to get past the 404.
-        for name, value in real.items():
-            if name in params and len(str(case.body)) % 2 == 0:
-                params[name] = value
-        response = case.call(headers=headers)
-        case.validate_response(response, checks=[not_a_server_error])
-        if response.status_code >= 400:
-            ctype = {k.lower(): v for k, v in response.headers.items()}["content-type"]
-            ctype = ctype[0] if isinstance(ctype, list) else ctype
-            assert ctype.startswith("application/problem+json"), response.status_code
-
-    return fuzz
