@@ -14,7 +14,50 @@ import pika
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edu_common.envelope import EventType
+from edu_common.kz.iin import make_iin
+from edu_common.registry import Person
 from edu_common.web.auth import AUDIENCE, ISSUER, KeySource, TokenVerifier
+
+
+class Registry:
+    """The population registry's protocol over people a test makes up (valid IINs, parents)."""
+
+    def __init__(self, *, sex: str = "female", name: str = "Айым", surname: str = "Тестова",
+                 address: str = "Астана"):  # fmt: skip
+        self.people: dict[str, Person] = {}
+        self.serial = 100
+        self.defaults = {"sex": sex, "name": name, "surname": surname, "address": address}
+
+    def add(self, birth: dt.date, sex: str | None = None, parents=(), name: str | None = None):
+        self.serial += 7
+        sex = sex or self.defaults["sex"]
+        iin = make_iin(birth, sex, self.serial)
+        address = self.defaults["address"]
+        person = Person(
+            iin=iin,
+            surname=self.defaults["surname"],
+            name=name or self.defaults["name"],
+            patronymic=None,
+            birth_date=birth,
+            sex=sex,
+            citizenship="KZ",
+            registered_address=address,
+            actual_address=address,
+            document={},
+            phones=[],
+            parents=list(parents),
+        )
+        self.people[iin] = person
+        return person
+
+    def find_person(self, iin):
+        return self.people.get(iin)
+
+    def phones_for(self, iin):
+        return []
+
+    def children_of(self, iin):
+        return [p for p in self.people.values() if iin in p.parents]
 
 
 class Clock:

@@ -15,9 +15,8 @@ from applicant import store
 from applicant.settings import Settings
 from applicant.usecases import allocation
 from edu_common import accounts, outbox
-from edu_common.kz.iin import make_iin
-from edu_common.registry import Person
 from edu_common.testing import Clock, TokenMinter
+from edu_common.testing import Registry as MadeUpRegistry
 
 # Wednesday 1 July 2026, 10:00 in Almaty (UTC+5): both tracks of the 2026 campaign are open,
 # creative specialties too (until 20 July).
@@ -34,39 +33,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 200
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
 
 
-class Registry:
-    def __init__(self):
-        self.people: dict[str, Person] = {}
-        self.serial = 100
-
-    def add(self, birth: dt.date, parents=()) -> Person:
-        self.serial += 7
-        iin = make_iin(birth, "male", self.serial)
-        person = Person(
-            iin=iin,
-            surname="Тестов",
-            name="Арман",
-            patronymic=None,
-            birth_date=birth,
-            sex="male",
-            citizenship="KZ",
-            registered_address="Костанай",
-            actual_address="Костанай",
-            document={},
-            phones=[],
-            parents=list(parents),
-        )
-        self.people[iin] = person
-        return person
-
-    def find_person(self, iin):
-        return self.people.get(iin)
-
-    def phones_for(self, iin):
-        return []
-
-    def children_of(self, iin):
-        return [p for p in self.people.values() if iin in p.parents]
+def made_up_people() -> MadeUpRegistry:
+    """The registry's protocol over made-up school leavers of Kostanay and their parents."""
+    return MadeUpRegistry(sex="male", name="Арман", surname="Тестов", address="Костанай")
 
 
 SPECIALTIES = [
@@ -310,7 +279,7 @@ def clock():
 
 @pytest.fixture
 def registry():
-    return Registry()
+    return made_up_people()
 
 
 @pytest.fixture

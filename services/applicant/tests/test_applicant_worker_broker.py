@@ -22,7 +22,7 @@ from applicant.settings import Settings
 from edu_common import accounts, outbox
 from edu_common.testing import Clock, TokenMinter
 
-from .conftest import AFTER_CLOSE, NOW, PDF, Registry, World, seed
+from .conftest import AFTER_CLOSE, NOW, PDF, World, made_up_people, seed
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -132,7 +132,7 @@ def test_submission_reaches_the_broker_once_and_a_wave_is_run_and_announced(
     try:
         wait_until(lambda: _queue_exists(amqp_url, "applicant.accounts"), timeout=60,
                    message="the worker's accounts queue")  # fmt: skip
-        registry = Registry()
+        registry = made_up_people()
         person = registry.add(dt.date(2010, 3, 15))
         _publish(
             amqp_url,

@@ -10,9 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from edu_common import accounts, outbox
-from edu_common.kz.iin import make_iin
-from edu_common.registry import Person
-from edu_common.testing import Clock, TokenMinter
+from edu_common.testing import Clock, Registry, TokenMinter
 from kindergarten import app as kg_app
 from kindergarten import store
 from kindergarten.settings import Settings
@@ -25,43 +23,6 @@ KG = "kg-1"
 KG2 = "kg-2"
 KG_OTHER = "kg-other"
 GROUP = "g-2023-ru"
-
-
-class Registry:
-    """The population registry's protocol over people made up by the test."""
-
-    def __init__(self):
-        self.people: dict[str, Person] = {}
-        self.serial = 100
-
-    def add(self, birth: dt.date, sex: str = "female", parents=(), name: str = "Айым") -> Person:
-        self.serial += 7
-        iin = make_iin(birth, sex, self.serial)
-        person = Person(
-            iin=iin,
-            surname="Тестова",
-            name=name,
-            patronymic=None,
-            birth_date=birth,
-            sex=sex,
-            citizenship="KZ",
-            registered_address="Астана",
-            actual_address="Астана",
-            document={},
-            phones=[],
-            parents=list(parents),
-        )
-        self.people[iin] = person
-        return person
-
-    def find_person(self, iin):
-        return self.people.get(iin)
-
-    def phones_for(self, iin):
-        return []
-
-    def children_of(self, iin):
-        return [p for p in self.people.values() if iin in p.parents]
 
 
 class World:
